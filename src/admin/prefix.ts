@@ -1,0 +1,38 @@
+/**
+ * The reserved admin prefix, recognized in every spelling a client or an origin
+ * might treat as the same path: any case, percent-encoded, with dot segments or
+ * doubled slashes. Anything that could be read as admin is admin, so it is never
+ * cached and never reaches the origin.
+ */
+export const ADMIN_PREFIX = "/.edge-cache/";
+
+/** The path as an origin might read it: decoded (repeatedly), `\` as `/`, slashes folded, dot segments resolved. */
+export function canonicalPath(pathname: string): string {
+  let p = pathname;
+  for (let i = 0; i < 3; i++) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(p);
+    } catch {
+      decoded = p.replace(/%([0-9a-f]{2})/gi, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
+    }
+    if (decoded === p) break;
+    p = decoded;
+  }
+  p = p.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
+  const out: string[] = [];
+  for (const seg of p.split("/")) {
+    if (seg === "..") out.pop();
+    else if (seg !== ".") out.push(seg);
+  }
+  return out.join("/").toLowerCase() || "/";
+}
+
+/** The admin route name (`purge`, `explain`, `rules`) when the path is under the prefix, else null. */
+export function adminPath(pathname: string): string | null {
+  const p = canonicalPath(pathname);
+  const bare = ADMIN_PREFIX.slice(0, -1);
+  if (p === bare) return "";
+  if (!p.startsWith(ADMIN_PREFIX)) return null;
+  return p.slice(ADMIN_PREFIX.length).replace(/\/$/, "");
+}

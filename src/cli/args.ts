@@ -1,0 +1,101 @@
+/**
+ * The flags of `npm start`, parsed without side effects so the runner and its tests
+ * share one reading. Built on node:util `parseArgs` (strict), which already rejects
+ * unknown flags and missing values; we add the checks on values.
+ */
+import { parseArgs } from "node:util";
+
+export interface StartOptions {
+  /** Absent: the built-in demo origin (unless the rules file names one). */
+  origin?: string;
+  rules?: string;
+  port: number;
+  adminToken?: string;
+  /** Empty wrangler's local state (Cache API, KV) before starting. */
+  fresh: boolean;
+  help: boolean;
+}
+
+/** A mistake in the command line: the runner prints it with the usage and exits 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export const DEFAULT_PORT = 8787;
+
+export const USAGE = `Usage: npm start -- [options]
+
+Runs the Worker locally (wrangler dev, local Cache API and KV) in front of an origin.
+With no options: a built-in demo origin and config/demo.routes.json.
+
+Options:
+  --origin URL          put the Worker in front of this origin (http or https)
+  --rules FILE          rules file to run, validated first
+                        (default: config/demo.routes.json, or config/routes.json with --origin)
+  --port N              port of the Worker on 127.0.0.1 (default ${DEFAULT_PORT})
+  --admin-token TOKEN   admin token for the Worker (default: $ADMIN_TOKEN)
+  --fresh               empty the local cache and KV (.wrangler/state) first
+  -h, --help            show this help
+
+The origin is --origin, else the rules file's "origin", else the demo origin.
+`;
+
+/** Parses argv (without node and script); `env` supplies ADMIN_TOKEN. Throws UsageError. */
+export function parseStartArgs(argv: readonly string[], env: Record<string, string | undefined> = {}): StartOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        origin: { type: "string" },
+        rules: { type: "string" },
+        port: { type: "string" },
+        "admin-token": { type: "string" },
+        fresh: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (e) {
+    // parseArgs' own messages name the flag well; keep just the first sentence.
+    throw new UsageError(String((e as Error).message).split(". ")[0] ?? "bad arguments");
+  }
+
+  if (values["admin-token"]?.trim() === "") throw new UsageError("--admin-token must not be empty");
+  // An empty ADMIN_TOKEN in the environment reads as unset, as shells tend to mean it.
+  const adminToken = values["admin-token"] ?? (env.ADMIN_TOKEN || undefined);
+  return {
+    origin: values.origin === undefined ? undefined : parseOrigin(values.origin),
+    rules: values.rules === "" ? emptyFlag("--rules") : values.rules,
+    port: values.port === undefined ? DEFAULT_PORT : parsePort(values.port),
+    adminToken,
+    fresh: values.fresh ?? false,
+    help: values.help ?? false,
+  };
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new UsageError(`--port must be a whole number from 1 to 65535, got "${text}"`);
+  }
+  return port;
+}
+
+function parseOrigin(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--origin must be an absolute URL such as http://127.0.0.1:3000, got "${text}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`--origin must be an http or https URL, got "${text}"`);
+  }
+  return text;
+}
+
+function emptyFlag(flag: string): never {
+  throw new UsageError(`${flag} needs a value`);
+}

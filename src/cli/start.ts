@@ -1,0 +1,246 @@
+/**
+ * `npm start`: the Worker under `wrangler dev` (local Cache API and KV, nothing needs an
+ * account) in front of the demo origin or any origin, with a rules file validated first.
+ *
+ * The rules and the admin token reach the Worker as `--var RULES_JSON:<json>` and
+ * `--var ADMIN_TOKEN:<token>`: wrangler splits each at the first colon only, so JSON
+ * passes intact, and command-line vars win over .dev.vars and the config's vars, so the
+ * file given here is what runs whatever else lies around. Wrangler is a child process
+ * in our process group, so a terminal's Ctrl-C reaches it too; we still stop it
+ * ourselves for signals sent to us alone.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFile, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
+import net from "node:net";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+// Node 20 has no URLPattern, which route matching (and so validation) needs.
+import "urlpattern-polyfill";
+import { DEMO_PAGES, startDemoOrigin, type DemoOrigin } from "../demo/origin";
+import { parseRulesText } from "../rules/parse";
+import type { CompiledRules, Problem } from "../rules/types";
+import { parseStartArgs, UsageError, USAGE, type StartOptions } from "./args";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const STATE_DIR = path.join(ROOT, ".wrangler", "state");
+const HOST = "127.0.0.1";
+// Linux refuses a single argument over 128 KiB (MAX_ARG_STRLEN); say so instead of E2BIG.
+const MAX_VAR_BYTES = 128 * 1024 - 1;
+const READY_TIMEOUT_MS = 90_000;
+const STOP_GRACE_MS = 5_000;
+
+class Fatal extends Error {}
+
+/** Set once wrangler runs: from then on every way out goes through it. */
+let stopAll: ((code: number) => Promise<void>) | undefined;
+
+async function main(): Promise<void> {
+  let options: StartOptions;
+  try {
+    options = parseStartArgs(process.argv.slice(2), process.env);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`edge-cache: ${e.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (options.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+
+  const rulesPath = options.rules ?? path.join(ROOT, "config", options.origin ? "routes.json" : "demo.routes.json");
+  const rules = await loadRules(rulesPath);
+  const fixedOrigin = options.origin ?? (options.rules ? rules.origin ?? undefined : undefined);
+  if (fixedOrigin) checkRules(withOrigin(rules, fixedOrigin), `${rulesPath} with origin ${fixedOrigin}`);
+  await assertPortFree(options.port);
+  if (options.fresh) await rm(STATE_DIR, { recursive: true, force: true });
+
+  const demo = fixedOrigin ? null : await startDemoOrigin();
+  const origin = fixedOrigin ?? demo!.url;
+  const rulesJson = withOrigin(rules, origin);
+  const wrangler = startWrangler(options, rulesJson);
+  const stop = (stopAll = stopper(wrangler, demo));
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop(0));
+  // Last resort if we crash: never leave a wrangler (and its workerd) behind.
+  process.on("exit", () => wrangler.exitCode === null && wrangler.kill("SIGKILL"));
+
+  const workerUrl = `http://${HOST}:${options.port}`;
+  await waitReady(wrangler, options.port);
+  process.stdout.write(banner({ workerUrl, origin, demo: demo !== null, rulesPath, rules, options }));
+}
+
+async function loadRules(file: string): Promise<CompiledRules> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    throw new Fatal(`cannot read the rules file ${file}: ${(e as Error).message}`);
+  }
+  return checkRules(text, file);
+}
+
+/** Validates rules text; prints every problem; refuses (exit 1) when any is an error. */
+function checkRules(text: string, what: string): CompiledRules {
+  const { rules, problems } = parseRulesText(text);
+  if (problems.length > 0) process.stderr.write(`${what}:\n${problems.map(formatProblem).join("")}`);
+  if (!rules) throw new Fatal(`the rules file is invalid (${count(problems, "error")}); nothing was started`);
+  return rules;
+}
+
+function formatProblem(p: Problem): string {
+  return `  ${p.severity} ${p.path}: ${p.message}\n${p.hint ? `      hint: ${p.hint}\n` : ""}`;
+}
+
+function count(problems: Problem[], severity: Problem["severity"]): string {
+  const n = problems.filter((p) => p.severity === severity).length;
+  return `${n} ${severity}${n === 1 ? "" : "s"}`;
+}
+
+function withOrigin(rules: CompiledRules, origin: string): string {
+  return JSON.stringify({ ...rules.source, origin });
+}
+
+async function assertPortFree(port: number): Promise<void> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (e: NodeJS.ErrnoException) =>
+      reject(
+        e.code === "EADDRINUSE"
+          ? new Fatal(`port ${port} on ${HOST} is already in use (another npm start?); choose another with --port N`)
+          : e,
+      ),
+    );
+    server.listen(port, HOST, () => server.close(() => resolve()));
+  });
+}
+
+function startWrangler(options: StartOptions, rulesJson: string): ChildProcess {
+  const vars = [`RULES_JSON:${rulesJson}`];
+  if (options.adminToken) vars.push(`ADMIN_TOKEN:${options.adminToken}`);
+  for (const v of vars) {
+    if (Buffer.byteLength(v) > MAX_VAR_BYTES) {
+      throw new Fatal(`${v.slice(0, v.indexOf(":"))} is too large to pass to wrangler dev (over ${MAX_VAR_BYTES} bytes)`);
+    }
+  }
+  const require = createRequire(import.meta.url);
+  const bin = path.join(path.dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
+  const args = [
+    bin, "dev", "--config", path.join(ROOT, "wrangler.jsonc"), "--local",
+    "--ip", HOST, "--port", String(options.port), "--persist-to", STATE_DIR,
+    "--show-interactive-dev-session=false",
+    ...vars.flatMap((v) => ["--var", v]),
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+  });
+  child.stdout!.pipe(process.stdout);
+  child.stderr!.pipe(process.stderr);
+  return child;
+}
+
+/** Resolves once wrangler says it is ready and its port accepts connections. */
+function waitReady(wrangler: ChildProcess, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Fatal(`wrangler dev did not become ready within ${READY_TIMEOUT_MS / 1000} s`)),
+      READY_TIMEOUT_MS,
+    );
+    wrangler.once("exit", () => clearTimeout(timer));
+    let ready = false;
+    // Not closed afterwards: closing a readline pauses its input, which would stall
+    // wrangler's output that we also pipe to the terminal.
+    createInterface({ input: wrangler.stdout! }).on("line", (line) => {
+      // eslint-disable-next-line no-control-regex
+      if (ready || !/Ready on http/.test(line.replace(/\x1b\[[0-9;]*m/g, ""))) return;
+      ready = true;
+      clearTimeout(timer);
+      connects(port).then(resolve, reject);
+    });
+  });
+}
+
+function connects(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, HOST, () => {
+      socket.end();
+      resolve();
+    });
+    socket.once("error", reject);
+  });
+}
+
+/**
+ * One way out for every cause: a signal to us (exit 0, or 1 if wrangler fails to stop),
+ * or wrangler exiting by itself (its exit code). Either way the demo origin closes.
+ */
+function stopper(wrangler: ChildProcess, demo: DemoOrigin | null): (code: number) => Promise<void> {
+  let stopping = false;
+  const exited = new Promise<number>((resolve) =>
+    wrangler.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))),
+  );
+  void exited.then(async (code) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`edge-cache: wrangler dev exited (code ${code}); stopping\n`);
+    await demo?.close();
+    process.exit(code === 0 ? 0 : code);
+  });
+  return async (code) => {
+    if (stopping) return;
+    stopping = true;
+    wrangler.kill("SIGTERM");
+    const killer = setTimeout(() => wrangler.kill("SIGKILL"), STOP_GRACE_MS);
+    await exited;
+    clearTimeout(killer);
+    await demo?.close();
+    process.exit(code);
+  };
+}
+
+interface BannerInput {
+  workerUrl: string;
+  origin: string;
+  demo: boolean;
+  rulesPath: string;
+  rules: CompiledRules;
+  options: StartOptions;
+}
+
+function banner({ workerUrl, origin, demo, rulesPath, rules, options }: BannerInput): string {
+  const rel = path.relative(process.cwd(), rulesPath) || rulesPath;
+  const lines = [
+    "",
+    `edge-cache is running at ${workerUrl}`,
+    `  origin  ${origin}${demo ? " (built-in demo)" : ""}`,
+    `  rules   ${rel} (${rules.routes.length} routes: ${rules.routes.map((r) => r.name).join(", ")})`,
+    `  state   ${path.relative(process.cwd(), STATE_DIR) || STATE_DIR} (local Cache API and KV; --fresh empties it)`,
+    `  admin   ${options.adminToken ? "token set" : "no token (pass --admin-token TOKEN)"}`,
+    "",
+  ];
+  if (demo) {
+    const width = Math.max(...Object.keys(DEMO_PAGES).map((p) => p.length));
+    lines.push("Demo pages:");
+    for (const [p, page] of Object.entries(DEMO_PAGES)) lines.push(`  ${p.padEnd(width)}  ${page.shows}`);
+    lines.push(
+      "",
+      "Try (run each twice and watch Cache-Status):",
+      `  curl -si ${workerUrl}/assets/app.js     # fwd=uri-miss; stored, then hit`,
+      `  curl -si ${workerUrl}/account           # never a hit: the page sets a cookie`,
+      `  curl -si -b session=x ${workerUrl}/blog/hello   # fwd=bypass; detail=cookie`,
+    );
+  } else {
+    lines.push("Try (twice, and watch Cache-Status):", `  curl -si ${workerUrl}/`);
+  }
+  lines.push("", `Ctrl-C stops ${demo ? "the Worker and the demo origin" : "the Worker"}.`, "");
+  return lines.join("\n");
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`edge-cache: ${e instanceof Fatal ? e.message : (e as Error).stack ?? String(e)}\n`);
+  if (stopAll) void stopAll(1);
+  else process.exit(1);
+});

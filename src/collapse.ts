@@ -1,0 +1,80 @@
+/**
+ * Request collapsing, per isolate (what Varnish calls the waiting list): the first
+ * miss for a key goes to the origin; later ones wait for its outcome instead of
+ * going too. When the answer was stored they read it from the tier; when it was
+ * not storable they go themselves, and the key is remembered as uncacheable for a
+ * short while so that requests do not queue behind every new attempt (hit-for-pass).
+ */
+
+export type Outcome = { stored: true } | { stored: false };
+
+export interface Flight {
+  /** True for the request that must fetch; false for one that should wait. */
+  leader: boolean;
+  /** Resolves with the leader's outcome, or `null` when the bound ran out. */
+  wait(boundMs: number): Promise<Outcome | null>;
+  /** Leader only: tell the waiters, and clear the slot. */
+  settle(outcome: Outcome): void;
+}
+
+export interface Collapser {
+  join(key: string, now: number): Flight;
+  /** Remembers an uncacheable key until `until` (ms). */
+  markUncacheable(key: string, until: number): void;
+  readonly size: number;
+}
+
+export function createCollapser(): Collapser {
+  const inflight = new Map<string, Promise<Outcome>>();
+  const uncacheable = new Map<string, number>();
+
+  return {
+    get size() {
+      return inflight.size;
+    },
+    markUncacheable(key, until) {
+      uncacheable.set(key, until);
+      // Keep the memo small: it is a hint, not a store.
+      if (uncacheable.size > 10_000) uncacheable.delete(uncacheable.keys().next().value as string);
+    },
+    join(key, now) {
+      const passUntil = uncacheable.get(key);
+      if (passUntil !== undefined && passUntil > now) {
+        return { leader: true, wait: async () => ({ stored: false }), settle() {} };
+      }
+      const existing = inflight.get(key);
+      if (existing) {
+        return {
+          leader: false,
+          async wait(boundMs) {
+            let timer: ReturnType<typeof setTimeout> | undefined;
+            const bound = new Promise<null>((resolve) => {
+              timer = setTimeout(() => resolve(null), boundMs);
+            });
+            try {
+              return await Promise.race([existing, bound]);
+            } finally {
+              clearTimeout(timer);
+            }
+          },
+          settle() {},
+        };
+      }
+      let resolve!: (o: Outcome) => void;
+      const promise = new Promise<Outcome>((r) => (resolve = r));
+      inflight.set(key, promise);
+      let settled = false;
+      return {
+        leader: true,
+        wait: () => promise,
+        settle(outcome) {
+          if (settled) return;
+          settled = true;
+          if (inflight.get(key) === promise) inflight.delete(key);
+          if (outcome.stored) uncacheable.delete(key);
+          resolve(outcome);
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * The last step: the client-facing response. Sets Cache-Status and Age, applies the
+ * browser TTL, answers conditionals (304) and ranges (206/416) from a stored entry,
+ * drops HEAD bodies and every header that must not reach the client.
+ */
+import { appendCacheStatus, type CacheStatus } from "./cache-status";
+import { stripHopByHop } from "./origin";
+import type { ResponseMeta } from "./tiers/entry";
+
+/** Consumed by us (RFC 9213 §2.1 says a targeted field may be kept; Cloudflare's own is not passed on). */
+const CONSUMED = ["cloudflare-cdn-cache-control"];
+
+export interface DeliverOptions {
+  method: string;
+  requestHeaders: Headers;
+  status: CacheStatus;
+  /** Route's browser TTL, or null to pass the origin's Cache-Control on. */
+  browserTtl: number | null;
+  /** Extra headers (Server-Timing). */
+  extra?: [string, string][];
+}
+
+function finish(status: number, headers: Headers, body: ReadableStream | null, o: DeliverOptions): Response {
+  for (const h of CONSUMED) headers.delete(h);
+  appendCacheStatus(headers, o.status);
+  for (const [k, v] of o.extra ?? []) headers.append(k, v);
+  if (o.method === "HEAD" && body) {
+    void body.cancel().catch(() => {});
+    body = null;
+  }
+  // Statuses that cannot carry a body (RFC 9110 §6.4.1).
+  if (status === 204 || status === 304 || (status >= 100 && status < 200)) body = null;
+  return new Response(body, { status, headers });
+}
+
+function applyBrowserTtl(headers: Headers, ttl: number | null): void {
+  if (ttl === null) return;
+  headers.set("cache-control", `max-age=${ttl}`);
+  headers.delete("expires");
+}
+
+/** Delivers what the origin answered (miss, bypass, pass-through). */
+export function deliverFromOrigin(res: Response, o: DeliverOptions & { cacheable: boolean }): Response {
+  const headers = stripHopByHop(res.headers);
+  if (o.cacheable) applyBrowserTtl(headers, o.browserTtl);
+  return finish(res.status, headers, res.body, o);
+}
+
+/** RFC 9110 §13.1.2 If-None-Match, weak comparison. */
+function etagMatches(ifNoneMatch: string, etag: string | null): boolean {
+  if (ifNoneMatch.trim() === "*") return etag !== null;
+  if (etag === null) return false;
+  const weak = (t: string) => t.trim().replace(/^W\//, "");
+  return ifNoneMatch.split(",").some((t) => weak(t) === weak(etag));
+}
+
+/** RFC 9110 §13.1.1, §13.1.3, §13.2.2: would the client's conditional turn this 200 into a 304? */
+export function notModified(reqHeaders: Headers, stored: Headers): boolean {
+  const inm = reqHeaders.get("if-none-match");
+  if (inm !== null) return etagMatches(inm, stored.get("etag"));
+  const ims = Date.parse(reqHeaders.get("if-modified-since") ?? "");
+  const lm = Date.parse(stored.get("last-modified") ?? stored.get("date") ?? "");
+  return !Number.isNaN(ims) && !Number.isNaN(lm) && lm <= ims;
+}
+
+/** RFC 9110 §15.4.5: the fields a 304 carries from the 200 it stands for. */
+const NOT_MODIFIED_FIELDS = ["cache-control", "content-location", "date", "etag", "expires", "vary", "last-modified"];
+
+/** A single byte range (RFC 9110 §14.1.2), or "unsatisfiable", or null to send the whole thing. */
+export function parseRange(value: string | null, size: number): { start: number; end: number } | "unsatisfiable" | null {
+  if (value === null) return null;
+  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(value);
+  // Several ranges or other units: the whole representation is a valid answer (§14.2).
+  if (!m || (m[1] === "" && m[2] === "")) return null;
+  if (m[1] === "") {
+    const suffix = Number(m[2]);
+    if (suffix === 0) return "unsatisfiable";
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (m[2] !== "" && Number(m[2]) < start) return null;
+  if (start >= size) return "unsatisfiable";
+  return { start, end };
+}
+
+/** §13.1.5 If-Range: only a strong ETag match or an exact Last-Modified keeps the Range. */
+function ifRangeHolds(reqHeaders: Headers, stored: Headers): boolean {
+  const ifRange = reqHeaders.get("if-range");
+  if (ifRange === null) return true;
+  if (ifRange.startsWith('"')) return stored.get("etag") === ifRange;
+  return stored.get("last-modified") === ifRange;
+}
+
+function slice(body: ReadableStream<Uint8Array>, start: number, end: number): ReadableStream<Uint8Array> {
+  let pos = 0;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        const from = Math.max(0, start - pos);
+        const to = Math.min(chunk.byteLength, end + 1 - pos);
+        if (from < to) controller.enqueue(chunk.subarray(from, to));
+        pos += chunk.byteLength;
+      },
+    }),
+  );
+}
+
+/** Delivers a stored entry (hit, stale, or revalidated). */
+export function deliverFromEntry(
+  meta: ResponseMeta,
+  body: ReadableStream<Uint8Array> | null,
+  age: number,
+  o: DeliverOptions,
+): Response {
+  const stored = new Headers(meta.headers);
+  const headers = new Headers(stored);
+  headers.set("age", String(age));
+  applyBrowserTtl(headers, o.browserTtl);
+
+  if (meta.status === 200 && (o.method === "GET" || o.method === "HEAD")) {
+    if (notModified(o.requestHeaders, stored)) {
+      void body?.cancel().catch(() => {});
+      const h = new Headers();
+      for (const name of [...NOT_MODIFIED_FIELDS, "age"]) {
+        const v = headers.get(name);
+        if (v !== null) h.set(name, v);
+      }
+      return finish(304, h, null, o);
+    }
+    const size = meta.size;
+    const range = size !== null && ifRangeHolds(o.requestHeaders, stored) ? parseRange(o.requestHeaders.get("range"), size) : null;
+    if (range === "unsatisfiable" && size !== null) {
+      void body?.cancel().catch(() => {});
+      const h = new Headers({ "content-range": `bytes */${size}` });
+      return finish(416, h, null, o);
+    }
+    if (range && size !== null && body) {
+      headers.set("content-range", `bytes ${range.start}-${range.end}/${size}`);
+      headers.set("content-length", String(range.end - range.start + 1));
+      return finish(206, headers, slice(body, range.start, range.end), o);
+    }
+    if (size !== null) headers.set("accept-ranges", "bytes");
+  }
+  return finish(meta.status, headers, body, o);
+}

@@ -1,0 +1,74 @@
+/**
+ * Bypass checks, one small named check per reason (as Varnish's builtin.vcl does),
+ * tried in order; the first reason wins and goes into Cache-Status `detail`. Pure.
+ */
+import type { CompiledRoute } from "../rules/types";
+import { parseCookies } from "./cache-key";
+
+export type BypassReason =
+  | "route"
+  | "method"
+  | "upgrade"
+  | "authorization"
+  | "header"
+  | "cookie"
+  | "query";
+
+export interface BypassVerdict {
+  reason: BypassReason;
+  /** What triggered it (a header or cookie name), for explanations; never a value. */
+  detail?: string;
+}
+
+/** The methods whose answers we look up and store (RFC 9110 §9.2.3: GET, and HEAD from its GET). */
+export const CACHEABLE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD"]);
+
+type Check = (route: CompiledRoute, method: string, url: URL, headers: Headers) => BypassVerdict | null;
+
+const checks: Check[] = [
+  function routeSaysBypass(route) {
+    return route.bypass.always ? { reason: "route" } : null;
+  },
+  function methodNotCacheable(route, method) {
+    if (!CACHEABLE_METHODS.has(method) || route.bypass.methods.includes(method)) {
+      return { reason: "method", detail: method };
+    }
+    return null;
+  },
+  function protocolUpgrade(_route, _method, _url, headers) {
+    // A WebSocket handshake is a conversation, not a document.
+    return headers.has("upgrade") ? { reason: "upgrade" } : null;
+  },
+  function listedHeader(route, _method, _url, headers) {
+    const name = route.bypass.headers.find((h) => headers.has(h));
+    return name ? { reason: "header", detail: name } : null;
+  },
+  function authorization(route, _method, _url, headers) {
+    // RFC 9111 §3.5: answers to authorized requests are per user unless the origin
+    // says otherwise; like Varnish we do not even look them up.
+    return headers.has("authorization") && !route.cacheAuthorized ? { reason: "authorization" } : null;
+  },
+  function listedCookie(route, _method, _url, headers) {
+    if (route.bypass.cookies.globs.length === 0) return null;
+    for (const name of parseCookies(headers.get("cookie")).keys()) {
+      if (route.bypass.cookies.test(name)) return { reason: "cookie", detail: name };
+    }
+    return null;
+  },
+  function listedQuery(route, _method, url) {
+    if (route.bypass.query.globs.length === 0) return null;
+    for (const name of url.searchParams.keys()) {
+      if (route.bypass.query.test(name)) return { reason: "query", detail: name };
+    }
+    return null;
+  },
+];
+
+/** The first reason this request must go to the origin uncached, or null to use the cache. */
+export function bypassVerdict(route: CompiledRoute, method: string, url: URL, headers: Headers): BypassVerdict | null {
+  for (const check of checks) {
+    const verdict = check(route, method, url, headers);
+    if (verdict) return verdict;
+  }
+  return null;
+}

@@ -1,0 +1,108 @@
+/**
+ * The cache key: one canonical string per cacheable thing, built as the route says.
+ * Pure. The same string addresses both tiers (hashed for storage) and is kept in the
+ * entry so a hit can be checked and explained.
+ *
+ * Shape: `https://host/path?kept=query` and, when the route keys on request headers
+ * or cookies, a newline and a JSON array of those dimensions (JSON so that no value
+ * can forge a separator; an absent header is `null`, unlike an empty one).
+ */
+import type { CompiledKey } from "../rules/types";
+
+export interface CacheKey {
+  /** The canonical key string. */
+  key: string;
+  /** The normalized URL the key starts with; also what the origin is asked for. */
+  url: URL;
+  parts: {
+    scheme: string;
+    host: string;
+    path: string;
+    /** Kept query pairs, raw (percent-encoded), in key order. */
+    query: string[];
+    /** Dropped query parameter names (decoded). */
+    dropped: string[];
+    headers: [string, string | null][];
+    cookies: [string, string | null][];
+  };
+}
+
+const UNRESERVED = /[A-Za-z0-9\-._~]/;
+
+/**
+ * RFC 3986 §6.2.2: upper-case percent-encoding hex digits and decode only unreserved
+ * characters, so equivalent spellings meet without ever turning %2F into a new `/`.
+ */
+export function normalizePercentEncoding(s: string): string {
+  return s.replace(/%([0-9a-fA-F]{2})/g, (_m, hex: string) => {
+    const ch = String.fromCharCode(Number.parseInt(hex, 16));
+    return UNRESERVED.test(ch) ? ch : `%${hex.toUpperCase()}`;
+  });
+}
+
+function decodeName(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, " "));
+  } catch {
+    return raw;
+  }
+}
+
+/** The cookies of a request, first value wins (RFC 6265 §5.4 orders the more specific first). */
+export function parseCookies(header: string | null): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!header) return out;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    const name = (eq < 0 ? part : part.slice(0, eq)).trim();
+    if (name && !out.has(name)) out.set(name, eq < 0 ? "" : part.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+/** Builds the key for a request under a route's key settings. */
+export function buildCacheKey(url: URL, headers: Headers, key: CompiledKey): CacheKey {
+  const scheme = url.protocol.slice(0, -1).toLowerCase();
+  const host = url.host.toLowerCase();
+  const path = normalizePercentEncoding(url.pathname);
+
+  const kept: { name: string; raw: string }[] = [];
+  const dropped: string[] = [];
+  const search = url.search.slice(1);
+  if (search) {
+    for (const pair of search.split("&")) {
+      if (!pair) continue;
+      const eq = pair.indexOf("=");
+      const name = decodeName(eq < 0 ? pair : pair.slice(0, eq));
+      const listed = key.query.names.test(name);
+      if (key.query.mode === "ignore" ? listed : !listed) dropped.push(name);
+      else kept.push({ name, raw: normalizePercentEncoding(pair) });
+    }
+  }
+  if (key.query.sort) {
+    // Stable sort by name, then by the raw pair, so that `a=2&a=1` and `a=1&a=2` meet.
+    kept.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.raw < b.raw ? -1 : a.raw > b.raw ? 1 : 0));
+  }
+  const query = kept.map((q) => q.raw);
+
+  const headerDims: [string, string | null][] = key.headers.map((h) => [h, headers.get(h)]);
+  const cookies = key.cookies.length ? parseCookies(headers.get("cookie")) : new Map<string, string>();
+  const cookieDims: [string, string | null][] = key.cookies.map((c) => [c, cookies.get(c) ?? null]);
+
+  const normalized = new URL(`${scheme}://${host}${path}${query.length ? `?${query.join("&")}` : ""}`);
+  let keyString = normalized.href;
+  if (headerDims.length || cookieDims.length) {
+    keyString += `\n${JSON.stringify([...headerDims.map(([n, v]) => ["h", n, v]), ...cookieDims.map(([n, v]) => ["c", n, v])])}`;
+  }
+  return {
+    key: keyString,
+    url: normalized,
+    parts: { scheme, host, path, query, dropped, headers: headerDims, cookies: cookieDims },
+  };
+}
+
+/** A fixed-length storage name for a key (KV keys are at most 512 bytes). */
+export async function hashKey(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}

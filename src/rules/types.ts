@@ -1,0 +1,189 @@
+/**
+ * The shapes of the rules file: what site owners write (`RulesFile`, every field
+ * optional but `version` and `routes`) and what the code uses (`CompiledRules`,
+ * every field filled from the defaults, patterns compiled). Parsing turns the first
+ * into the second once per isolate; nothing downstream ever looks at the raw file.
+ */
+
+export const RULES_VERSION = 1;
+
+/** How the origin's caching headers meet the rule's TTLs (see README, "origin"). */
+export type OriginMode = "respect" | "override" | "fallback";
+
+/** Client `Cache-Control: no-cache` / `max-age=0` / `Pragma`: a cache-busting lever, ignored unless a rule honours it. */
+export type ClientCacheControl = "ignore" | "honor";
+
+export interface TtlSettings {
+  /** Seconds in the Cache API tier; 0 = not stored there. Absent in `respect` mode = the origin's headers alone decide. */
+  edge?: number;
+  /** Seconds in KV; 0 = not stored there; KV needs at least 60. */
+  kv?: number;
+  /** Seconds of client-facing `Cache-Control: max-age`; absent = origin's header passes on. */
+  browser?: number;
+}
+
+export interface BypassConditions {
+  /** Cookie-name globs (`session*`): any present cookie matching bypasses. */
+  cookies?: string[];
+  /** Request header names: any present bypasses. */
+  headers?: string[];
+  /** Query-parameter-name globs: any present bypasses. */
+  query?: string[];
+  /** Methods that bypass (besides the ones we never cache). */
+  methods?: string[];
+}
+
+export interface KeySettings {
+  query?: {
+    /** Parameter-name globs dropped from the key (and from the origin request). */
+    ignore?: string[];
+    /** Parameter-name globs kept; all others dropped. Exclusive with `ignore`. */
+    allow?: string[];
+    /** Sort the kept parameters so order does not matter. */
+    sort?: boolean;
+  };
+  /** Request header names whose values become part of the key. */
+  headers?: string[];
+  /** Cookie names whose values become part of the key. */
+  cookies?: string[];
+}
+
+/** What `defaults` and each route may set. */
+export interface RouteSettings {
+  ttl?: TtlSettings;
+  /** Freshness lifetime per status code or class (`"404": 60`, `"5xx": 0`), seconds. */
+  status?: Record<string, number>;
+  origin?: OriginMode;
+  staleWhileRevalidate?: number;
+  staleIfError?: number;
+  /** Heuristic freshness from Last-Modified (RFC 9111 §4.2.2); default on in `respect`. */
+  heuristic?: boolean;
+  clientCacheControl?: ClientCacheControl;
+  /** Store responses that carry Set-Cookie after removing it (opt-in, risky). */
+  stripSetCookie?: boolean;
+  /** Store answers to requests with Authorization even without public/s-maxage (opt-in, risky). */
+  cacheAuthorized?: boolean;
+  /** Seconds to wait for the origin's response headers. */
+  originTimeout?: number;
+  /** Most variants (Vary) kept per URL; past it, pass through. */
+  maxVariants?: number;
+  key?: KeySettings;
+  bypass?: boolean | BypassConditions;
+  tags?: string[];
+  /** Adds Server-Timing to responses. */
+  debug?: boolean;
+}
+
+export interface RouteMatch {
+  /** URLPattern pathname syntax: `/blog/:slug`, `/assets/*`. Default `/*`. */
+  path?: string;
+  /** URLPattern hostname syntax: `example.com`, `*.example.com`. Default any. */
+  host?: string;
+  /** Methods this route matches. Default any. */
+  methods?: string[];
+}
+
+export interface RouteRule extends RouteSettings {
+  name: string;
+  match: RouteMatch;
+}
+
+export interface RulesFile {
+  $schema?: string;
+  version: 1;
+  /** Absolute http(s) URL; absent = fetch the request's own URL (DNS route). */
+  origin?: string;
+  defaults?: RouteSettings;
+  routes: RouteRule[];
+}
+
+// ---- compiled, fully defaulted ----
+
+/** A compiled glob list: `test(name)` is true when any glob matches. Empty list matches nothing. */
+export interface NameMatcher {
+  readonly globs: readonly string[];
+  test(name: string): boolean;
+}
+
+export interface CompiledBypass {
+  always: boolean;
+  cookies: NameMatcher;
+  /** Lower-cased header names. */
+  headers: readonly string[];
+  query: NameMatcher;
+  /** Upper-cased methods. */
+  methods: readonly string[];
+}
+
+export interface CompiledKey {
+  query: { mode: "ignore" | "allow"; names: NameMatcher; sort: boolean };
+  /** Lower-cased header names, in the order written. */
+  headers: readonly string[];
+  cookies: readonly string[];
+}
+
+export interface CompiledRoute {
+  name: string;
+  /** Position in `routes`, for messages. */
+  index: number;
+  match: {
+    path: string;
+    host: string | null;
+    /** Upper-cased; null = any. */
+    methods: readonly string[] | null;
+    /** Compiled from path and host. */
+    pattern: URLPattern;
+    /** Compiled from host alone (null when host is), so a miss can say whether host or path failed. */
+    hostPattern: URLPattern | null;
+  };
+  /**
+   * `edge` null = no rule TTL: the origin's headers alone decide (respect mode without
+   * an explicit edge TTL; given one, respect mode uses it only as a cap).
+   */
+  ttl: { edge: number | null; kv: number; browser: number | null };
+  /** Keys are "404" or "4xx". */
+  status: Readonly<Record<string, number>>;
+  origin: OriginMode;
+  staleWhileRevalidate: number;
+  staleIfError: number;
+  heuristic: boolean;
+  clientCacheControl: ClientCacheControl;
+  stripSetCookie: boolean;
+  cacheAuthorized: boolean;
+  /** Milliseconds. */
+  originTimeoutMs: number;
+  maxVariants: number;
+  key: CompiledKey;
+  bypass: CompiledBypass;
+  tags: readonly string[];
+  debug: boolean;
+}
+
+export interface CompiledRules {
+  version: 1;
+  /** Normalized absolute URL without trailing slash, or null (DNS route). */
+  origin: string | null;
+  routes: readonly CompiledRoute[];
+  /** The validated file as written, for GET /rules and diffs. */
+  source: RulesFile;
+}
+
+/** One validation finding, located by a JSONPath-like string (`$.routes[2].ttl.kv`). */
+export interface Problem {
+  severity: "error" | "warning";
+  path: string;
+  message: string;
+  hint?: string;
+}
+
+/** `parseRules` never throws: invalid input gives `rules: null` and at least one error. */
+export interface ParseResult {
+  rules: CompiledRules | null;
+  problems: Problem[];
+}
+
+/** Why a route did or did not match; `matched` is the winner or null (pass through). */
+export interface MatchResult {
+  route: CompiledRoute | null;
+  tried: { name: string; matched: boolean; reason: string }[];
+}

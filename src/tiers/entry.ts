@@ -1,0 +1,142 @@
+/**
+ * The stored entry, the same in both tiers: versioned metadata (with the origin's
+ * headers) plus the body as a stream. Code rejects versions it does not know, so a
+ * format change can never be misread as a hit.
+ *
+ * Two kinds live at a key: a `response` (status, headers, body) and a `vary` index,
+ * stored at the primary key of a URL whose responses carry `Vary`, naming the request
+ * headers that select the variant (RFC 9111 §4.1); variants live at secondary keys.
+ */
+import type { Lifetimes } from "../policy/freshness";
+
+export const ENTRY_VERSION = 1;
+
+interface MetaBase {
+  v: typeof ENTRY_VERSION;
+  /** The readable cache key; checked on read against the key asked for. */
+  key: string;
+  /** Storage time, ms since epoch (the "response_time" of RFC 9111 §4.2.3). */
+  storedAt: number;
+  /** Route name, tags and purge generation, for purge and explain. */
+  route: string;
+  tags: string[];
+  gen: number;
+}
+
+export interface ResponseMeta extends MetaBase {
+  kind: "response";
+  status: number;
+  headers: [string, string][];
+  lifetimes: Lifetimes;
+  /** Body length when known. */
+  size: number | null;
+}
+
+export interface VaryMeta extends MetaBase {
+  kind: "vary";
+  /** Lower-cased request header names, sorted. */
+  vary: string[];
+}
+
+export type EntryMeta = ResponseMeta | VaryMeta;
+
+export interface StoredEntry {
+  meta: EntryMeta;
+  body: ReadableStream<Uint8Array> | null;
+}
+
+/** Validates parsed metadata; anything unexpected (other version, other key) is a miss. */
+export function checkMeta(value: unknown, key: string): EntryMeta | null {
+  if (typeof value !== "object" || value === null) return null;
+  const m = value as Partial<EntryMeta>;
+  if (m.v !== ENTRY_VERSION || m.key !== key || typeof m.storedAt !== "number") return null;
+  if (m.kind === "response") {
+    return typeof m.status === "number" && Array.isArray(m.headers) && typeof m.lifetimes === "object"
+      ? (m as ResponseMeta)
+      : null;
+  }
+  if (m.kind === "vary") return Array.isArray(m.vary) ? (m as VaryMeta) : null;
+  return null;
+}
+
+// ---- the KV envelope: 4-byte big-endian length, metadata JSON, then the body ----
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Prefixes the body stream with the metadata, without reading the body. */
+export function envelope(meta: EntryMeta, body: ReadableStream<Uint8Array> | null): ReadableStream<Uint8Array> {
+  const json = encoder.encode(JSON.stringify(meta));
+  const head = new Uint8Array(4 + json.length);
+  new DataView(head.buffer).setUint32(0, json.length);
+  head.set(json, 4);
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = writable.getWriter();
+  void (async () => {
+    try {
+      await writer.write(head);
+      if (body) {
+        const reader = body.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          await writer.write(value);
+        }
+      }
+      await writer.close();
+    } catch (err) {
+      await writer.abort(err).catch(() => {});
+    }
+  })();
+  return readable;
+}
+
+/** Reads the metadata off the front of an envelope; the rest of the stream is the body. */
+export async function openEnvelope(
+  stream: ReadableStream<Uint8Array>,
+  key: string,
+): Promise<StoredEntry | null> {
+  const reader = stream.getReader();
+  let buffered = new Uint8Array(0);
+  const need = async (n: number): Promise<boolean> => {
+    while (buffered.length < n) {
+      const { done, value } = await reader.read();
+      if (done) return false;
+      const next = new Uint8Array(buffered.length + value.length);
+      next.set(buffered);
+      next.set(value, buffered.length);
+      buffered = next;
+    }
+    return true;
+  };
+  const fail = async () => {
+    await reader.cancel().catch(() => {});
+    return null;
+  };
+  if (!(await need(4))) return fail();
+  const len = new DataView(buffered.buffer, buffered.byteOffset).getUint32(0);
+  // Metadata is small; a huge length means a corrupt value, not a reason to buffer.
+  if (len > 1 << 20 || !(await need(4 + len))) return fail();
+  let meta: EntryMeta | null;
+  try {
+    meta = checkMeta(JSON.parse(decoder.decode(buffered.subarray(4, 4 + len))), key);
+  } catch {
+    meta = null;
+  }
+  if (!meta) return fail();
+  const rest = buffered.slice(4 + len);
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (rest.length) controller.enqueue(rest);
+    },
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return { meta, body: meta.kind === "response" ? body : (await body.cancel(), null) };
+}

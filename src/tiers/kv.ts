@@ -1,0 +1,88 @@
+/**
+ * The KV tier: global, slower, survives eviction. Values are envelopes (metadata
+ * then body, see entry.ts) read and written as streams; KV metadata holds only
+ * what listing needs (it is capped at 1024 bytes), the full metadata rides in the value.
+ */
+import { envelope, openEnvelope, type EntryMeta } from "./entry";
+import { logTierError, type StorageKey, type Tier } from "./tier";
+
+/** KV's value limit is 25 MiB; the envelope's metadata needs a little of it. */
+export const KV_MAX_BODY = 25 * 1024 * 1024 - 64 * 1024;
+/** KV refuses expirationTtl under 60 s. */
+export const KV_MIN_TTL = 60;
+
+export function kvName(at: StorageKey): string {
+  return `e:${at.hash}`;
+}
+
+/** Counts bytes on the way through and errors past `max`, so an unknown-length body that is too big aborts the write. */
+function limit(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Uint8Array> {
+  let seen = 0;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > max) controller.error(new Error(`body over ${max} bytes: too large for KV`));
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+}
+
+export interface KvTierOptions {
+  /** How long a read may take before it counts as a miss (KV can be slow far from its data). */
+  readTimeoutMs?: number;
+}
+
+export function kvTier(kv: KVNamespace, options: KvTierOptions = {}): Tier {
+  const readTimeoutMs = options.readTimeoutMs ?? 1500;
+  return {
+    name: "kv",
+    async get(at) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        const read = kv.get(kvName(at), { type: "stream" });
+        const timeout = new Promise<"timeout">((resolve) => {
+          timer = setTimeout(() => resolve("timeout"), readTimeoutMs);
+        });
+        const value = await Promise.race([read, timeout]);
+        if (value === "timeout") {
+          logTierError("kv", "get", new Error(`no answer in ${readTimeoutMs} ms`));
+          void read.then((v) => v?.cancel()).catch(() => {});
+          return null;
+        }
+        return value ? await openEnvelope(value, at.key) : null;
+      } catch (err) {
+        logTierError("kv", "get", err);
+        return null;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async put(at, meta: EntryMeta, body, retentionSeconds) {
+      try {
+        if (meta.kind === "response" && meta.size !== null && meta.size > KV_MAX_BODY) {
+          await body?.cancel();
+          return false;
+        }
+        const value = envelope(meta, body && limit(body, KV_MAX_BODY));
+        await kv.put(kvName(at), value, {
+          expirationTtl: Math.max(KV_MIN_TTL, Math.ceil(retentionSeconds)),
+          metadata: { v: meta.v, storedAt: meta.storedAt, route: meta.route, gen: meta.gen },
+        });
+        return true;
+      } catch (err) {
+        logTierError("kv", "put", err);
+        await body?.cancel().catch(() => {});
+        return false;
+      }
+    },
+    async delete(at) {
+      try {
+        await kv.delete(kvName(at));
+      } catch (err) {
+        logTierError("kv", "delete", err);
+      }
+    },
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * What both tiers offer the pipeline. Every method resolves, never rejects: a failing
+ * tier is a miss (or a skipped write), logged, and never fails a request (invariant 2).
+ */
+import type { EntryMeta, StoredEntry } from "./entry";
+
+export type TierName = "edge" | "kv";
+
+/** Where an entry lives: the readable key, its fixed-length hash, and the host it belongs to. */
+export interface StorageKey {
+  key: string;
+  hash: string;
+  host: string;
+}
+
+export interface Tier {
+  readonly name: TierName;
+  get(at: StorageKey): Promise<StoredEntry | null>;
+  /** Streams `body` into the tier; resolves true only when the tier accepted all of it. */
+  put(at: StorageKey, meta: EntryMeta, body: ReadableStream<Uint8Array> | null, retentionSeconds: number): Promise<boolean>;
+  delete(at: StorageKey): Promise<void>;
+}
+
+/** One JSON line per tier failure, so operators can see a sick tier without it hurting anyone. */
+export function logTierError(tier: TierName, op: string, err: unknown): void {
+  console.error(JSON.stringify({ msg: "tier-error", tier, op, error: err instanceof Error ? err.message : String(err) }));
+}
