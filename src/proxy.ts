@@ -228,8 +228,8 @@ async function miss(c: Ctx): Promise<Response> {
     return forward(c, false);
   }
   try {
-    return await forward(c, true, (stored) => {
-      if (!stored) deps.collapser.markUncacheable(c.primary.key, deps.now() + HIT_FOR_PASS_MS);
+    return await forward(c, true, (stored, uncacheable) => {
+      if (uncacheable) deps.collapser.markUncacheable(c.primary.key, deps.now() + HIT_FOR_PASS_MS);
       flight.settle({ stored });
     });
   } catch (err) {
@@ -238,13 +238,16 @@ async function miss(c: Ctx): Promise<Response> {
   }
 }
 
-/** Fetches for a cacheable request and, when allowed, stores; `settled` hears whether it was stored. */
-async function forward(c: Ctx, mayStore: boolean, settled?: (stored: boolean) => void): Promise<Response> {
+/**
+ * Fetches for a cacheable request and, when allowed, stores; `settled` hears whether
+ * it was stored, and whether the answer was uncacheable (not merely a failed write).
+ */
+async function forward(c: Ctx, mayStore: boolean, settled?: (stored: boolean, uncacheable: boolean) => void): Promise<Response> {
   let fetched;
   try {
     fetched = await fetchForCache(c);
   } catch (err) {
-    settled?.(false);
+    settled?.(false, false);
     const failure = originFailure(err);
     return errorResponse(failure.status, failure.message, { fwd: "uri-miss", fwdStatus: failure.status });
   }
@@ -252,7 +255,7 @@ async function forward(c: Ctx, mayStore: boolean, settled?: (stored: boolean) =>
   const verdict = verdictFor(c, res, requestTime, responseTime);
   const options = { method: c.request.method, requestHeaders: c.request.headers, browserTtl: c.route.ttl.browser };
   if (!verdict.store || !mayStore) {
-    settled?.(false);
+    settled?.(false, !verdict.store);
     return deliverFromOrigin(res, {
       ...options,
       cacheable: false,
@@ -260,7 +263,7 @@ async function forward(c: Ctx, mayStore: boolean, settled?: (stored: boolean) =>
     });
   }
   const { body, done } = await store(c, res, verdict, responseTime);
-  void done.then((ok) => settled?.(ok), () => settled?.(false));
+  void done.then((ok) => settled?.(ok, false), () => settled?.(false, false));
   return deliverFromOrigin(new Response(body, res), {
     ...options,
     cacheable: true,

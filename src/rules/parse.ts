@@ -4,6 +4,7 @@
  * Neither throws: every outcome, even a bug of ours, comes back as problems.
  */
 import { compileRules } from "./compile";
+import { findJsonSyntaxError } from "./json-syntax";
 import { Report } from "./report";
 import type { ParseResult, Problem, RulesFile } from "./types";
 import { validateRules } from "./validate";
@@ -37,28 +38,20 @@ export function parseRulesText(text: string): ParseResult {
   return parseRules(input);
 }
 
-function jsonSyntaxProblem(text: string, message: string): Problem {
+function jsonSyntaxProblem(text: string, engineMessage: string): Problem {
   if (text.trim() === "") {
     return { severity: "error", path: "$", message: "the file is empty", hint: 'start from { "version": 1, "routes": [] }' };
   }
-  const offset = errorOffset(text, message);
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  const column = offset - before.lastIndexOf("\n");
-  // V8 says "... in JSON at position 12 (line 2 column 3)"; we say it once, our way.
-  const reason = message.replace(/\s*in JSON at position \d+.*$/s, "").replace(/\s*\(line \d+ column \d+\)/, "");
-  return { severity: "error", path: "$", message: `not valid JSON: ${reason} at line ${line}, column ${column}`, hint: syntaxHint(text, offset) };
-}
-
-function errorOffset(text: string, message: string): number {
-  const position = /position (\d+)/.exec(message);
-  if (position) return Math.min(Number(position[1]), text.length);
-  const lineColumn = /line (\d+) column (\d+)/.exec(message);
-  if (lineColumn) {
-    const lines = text.split("\n").slice(0, Number(lineColumn[1]) - 1);
-    return Math.min(lines.reduce((n, l) => n + l.length + 1, 0) + Number(lineColumn[2]) - 1, text.length);
-  }
-  return text.length;
+  const found = findJsonSyntaxError(text);
+  if (found === null) return { severity: "error", path: "$", message: `not valid JSON: ${engineMessage}`, hint: "check the JSON syntax" };
+  const { offset, line, column, expected } = found;
+  const got = offset >= text.length ? "the end of the file" : JSON.stringify(String.fromCodePoint(text.codePointAt(offset)!));
+  return {
+    severity: "error",
+    path: "$",
+    message: `not valid JSON at line ${line}, column ${column}: expected ${expected}, got ${got}`,
+    hint: syntaxHint(text, offset),
+  };
 }
 
 function syntaxHint(text: string, offset: number): string {

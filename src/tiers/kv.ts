@@ -74,6 +74,9 @@ export function kvTier(kv: KVNamespace, options: KvTierOptions = {}): Tier {
       } catch (err) {
         logTierError("kv", "put", err);
         await body?.cancel().catch(() => {});
+        // A failed streamed write may still have left a partial value behind (the local
+        // simulator does); a partial value must never be read as an entry.
+        await kv.delete(kvName(at)).catch(() => {});
         return false;
       }
     },

@@ -57,8 +57,12 @@ export function harness(options: HarnessOptions = {}) {
     headers.set("x-test-now", String(clock.now()));
     const ctx = createExecutionContext();
     const res = await worker.fetch!(new Request(`${SITE}${path}`, { ...init, headers }) as never, env, ctx);
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    await waitOnExecutionContext(ctx);
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await res.arrayBuffer());
+    } finally {
+      await waitOnExecutionContext(ctx);
+    }
     return {
       res,
       status: res.status,
