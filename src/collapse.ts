@@ -8,6 +8,8 @@
 
 export type Outcome = { stored: true } | { stored: false };
 
+import { within, type Clock } from "./clock";
+
 export interface Flight {
   /** True for the request that must fetch; false for one that should wait. */
   leader: boolean;
@@ -24,7 +26,7 @@ export interface Collapser {
   readonly size: number;
 }
 
-export function createCollapser(): Collapser {
+export function createCollapser(clock: Clock): Collapser {
   const inflight = new Map<string, Promise<Outcome>>();
   const uncacheable = new Map<string, number>();
 
@@ -46,17 +48,7 @@ export function createCollapser(): Collapser {
       if (existing) {
         return {
           leader: false,
-          async wait(boundMs) {
-            let timer: ReturnType<typeof setTimeout> | undefined;
-            const bound = new Promise<null>((resolve) => {
-              timer = setTimeout(() => resolve(null), boundMs);
-            });
-            try {
-              return await Promise.race([existing, bound]);
-            } finally {
-              clearTimeout(timer);
-            }
-          },
+          wait: (boundMs) => within(clock, boundMs, existing, null),
           settle() {},
         };
       }

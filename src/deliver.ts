@@ -4,7 +4,7 @@
  * drops HEAD bodies and every header that must not reach the client.
  */
 import { appendCacheStatus, type CacheStatus } from "./cache-status";
-import { stripHopByHop } from "./origin";
+import { declaredLength, stripHopByHop } from "./origin";
 import type { ResponseMeta } from "./tiers/entry";
 
 /** Consumed by us (RFC 9213 §2.1 says a targeted field may be kept; Cloudflare's own is not passed on). */
@@ -39,11 +39,15 @@ function applyBrowserTtl(headers: Headers, ttl: number | null): void {
   headers.delete("expires");
 }
 
-/** Delivers what the origin answered (miss, bypass, pass-through). */
+/**
+ * Delivers what the origin answered. A cacheable answer is treated as the entry it
+ * becomes: the client's conditionals and ranges are answered from it.
+ */
 export function deliverFromOrigin(res: Response, o: DeliverOptions & { cacheable: boolean }): Response {
   const headers = stripHopByHop(res.headers);
-  if (o.cacheable) applyBrowserTtl(headers, o.browserTtl);
-  return finish(res.status, headers, res.body, o);
+  if (!o.cacheable) return finish(res.status, headers, res.body, o);
+  applyBrowserTtl(headers, o.browserTtl);
+  return represent(res.status, headers, res.body, declaredLength(res.headers), o);
 }
 
 /** RFC 9110 §13.1.2 If-None-Match, weak comparison. */
@@ -101,6 +105,8 @@ function slice(body: ReadableStream<Uint8Array>, start: number, end: number): Re
         const to = Math.min(chunk.byteLength, end + 1 - pos);
         if (from < to) controller.enqueue(chunk.subarray(from, to));
         pos += chunk.byteLength;
+        // Past the range: stop reading the rest of the entry.
+        if (pos > end) controller.terminate();
       },
     }),
   );
@@ -113,34 +119,41 @@ export function deliverFromEntry(
   age: number,
   o: DeliverOptions,
 ): Response {
-  const stored = new Headers(meta.headers);
-  const headers = new Headers(stored);
+  const headers = new Headers(meta.headers);
   headers.set("age", String(age));
   applyBrowserTtl(headers, o.browserTtl);
+  return represent(meta.status, headers, body, meta.size, o);
+}
 
-  if (meta.status === 200 && (o.method === "GET" || o.method === "HEAD")) {
-    if (notModified(o.requestHeaders, stored)) {
-      void body?.cancel().catch(() => {});
-      const h = new Headers();
-      for (const name of [...NOT_MODIFIED_FIELDS, "age"]) {
-        const v = headers.get(name);
-        if (v !== null) h.set(name, v);
-      }
-      return finish(304, h, null, o);
+/** A whole 200 we hold: answer the client's conditionals (304) and range (206/416) from it. */
+function represent(
+  status: number,
+  headers: Headers,
+  body: ReadableStream<Uint8Array> | null,
+  size: number | null,
+  o: DeliverOptions,
+): Response {
+  if (status !== 200 || (o.method !== "GET" && o.method !== "HEAD")) return finish(status, headers, body, o);
+  if (notModified(o.requestHeaders, headers)) {
+    void body?.cancel().catch(() => {});
+    const h = new Headers();
+    for (const name of [...NOT_MODIFIED_FIELDS, "age"]) {
+      const v = headers.get(name);
+      if (v !== null) h.set(name, v);
     }
-    const size = meta.size;
-    const range = size !== null && ifRangeHolds(o.requestHeaders, stored) ? parseRange(o.requestHeaders.get("range"), size) : null;
-    if (range === "unsatisfiable" && size !== null) {
-      void body?.cancel().catch(() => {});
-      const h = new Headers({ "content-range": `bytes */${size}` });
-      return finish(416, h, null, o);
-    }
-    if (range && size !== null && body) {
-      headers.set("content-range", `bytes ${range.start}-${range.end}/${size}`);
-      headers.set("content-length", String(range.end - range.start + 1));
-      return finish(206, headers, slice(body, range.start, range.end), o);
-    }
-    if (size !== null) headers.set("accept-ranges", "bytes");
+    return finish(304, h, null, o);
   }
-  return finish(meta.status, headers, body, o);
+  if (size === null) return finish(status, headers, body, o);
+  headers.set("accept-ranges", "bytes");
+  const range = ifRangeHolds(o.requestHeaders, headers) ? parseRange(o.requestHeaders.get("range"), size) : null;
+  if (range === "unsatisfiable") {
+    void body?.cancel().catch(() => {});
+    return finish(416, new Headers({ "content-range": `bytes */${size}` }), null, o);
+  }
+  if (range && body) {
+    headers.set("content-range", `bytes ${range.start}-${range.end}/${size}`);
+    headers.set("content-length", String(range.end - range.start + 1));
+    return finish(206, headers, slice(body, range.start, range.end), o);
+  }
+  return finish(status, headers, body, o);
 }

@@ -5,6 +5,7 @@
  */
 import { activeRules } from "./active-rules";
 import { adminPath } from "./admin/prefix";
+import { systemClock, type Clock } from "./clock";
 import { createCollapser } from "./collapse";
 import { originUrl } from "./origin";
 import { createProxy } from "./proxy";
@@ -13,21 +14,22 @@ import type { CompiledRules } from "./rules/types";
 import { edgeTier } from "./tiers/edge";
 import { kvTier } from "./tiers/kv";
 import { appendCacheStatus } from "./cache-status";
+import type { WorkerEnv } from "./env";
 
 export interface WorkerOptions {
-  /** Clock, ms since epoch. */
-  now?: () => number;
+  /** Time and timers. */
+  clock?: Clock;
   /** Rules to run instead of the configured ones. */
   rules?: CompiledRules;
   /** Where per-request JSON log lines go. */
   log?: (line: Record<string, unknown>) => void;
 }
 
-export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> {
-  const now = options.now ?? Date.now;
+export function createWorker(options: WorkerOptions = {}): ExportedHandler<WorkerEnv> {
+  const clock = options.clock ?? systemClock;
   const log = options.log ?? ((line) => console.log(JSON.stringify(line)));
   // Per isolate: the collapsing table must be shared by all requests the isolate serves.
-  const collapser = createCollapser();
+  const collapser = createCollapser(clock);
   let proxy: ReturnType<typeof createProxy> | null = null;
 
   return {
@@ -39,9 +41,9 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
       const rules = () => options.rules ?? activeRules(env);
       proxy ??= createProxy({
         rules,
-        tiers: { edge: edgeTier(caches.default), kv: kvTier(env.CACHE_KV) },
+        tiers: { edge: edgeTier(caches.default), kv: kvTier(env.CACHE_KV, clock) },
         collapser,
-        now,
+        clock,
         log,
       });
       try {
@@ -50,7 +52,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
         // A bug of ours must not take the site down: go to the origin as if we were not here.
         console.error(JSON.stringify({ msg: "proxy-error", error: err instanceof Error ? err.stack : String(err) }));
         try {
-          const res = await fetch(originUrl(rules().origin, url), request);
+          const res = await fetch(originUrl((await rules()).origin, url), request);
           const headers = new Headers(res.headers);
           appendCacheStatus(headers, { fwd: "bypass", detail: "error" });
           return new Response(res.body, { status: res.status, headers });

@@ -54,6 +54,8 @@ export class OriginTimeoutError extends Error {
   }
 }
 
+import type { Clock } from "./clock";
+
 export interface OriginFetch {
   url: URL;
   method: string;
@@ -68,9 +70,10 @@ export interface OriginFetch {
  * Fetches from the origin. The timeout covers the wait for response headers only:
  * a large body may take longer to stream, and cutting it would waste the transfer.
  */
-export async function fetchOrigin(req: OriginFetch): Promise<Response> {
+export async function fetchOrigin(req: OriginFetch, clock: Clock): Promise<Response> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new OriginTimeoutError(req.timeoutMs)), req.timeoutMs);
+  const timer = clock.timer(req.timeoutMs);
+  void timer.fired.then(() => controller.abort(new OriginTimeoutError(req.timeoutMs)));
   try {
     return await fetch(req.url, {
       method: req.method,
@@ -83,7 +86,7 @@ export async function fetchOrigin(req: OriginFetch): Promise<Response> {
   } catch (err) {
     throw controller.signal.aborted ? controller.signal.reason : err;
   } finally {
-    clearTimeout(timer);
+    timer.cancel();
   }
 }
 

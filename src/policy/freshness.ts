@@ -46,7 +46,8 @@ export type NoStoreReason =
   | "status"
   | "no-freshness"
   | "ttl-zero"
-  | "authorization";
+  | "authorization"
+  | "request-no-store";
 
 export interface ResponseFacts {
   status: number;

@@ -29,12 +29,12 @@ export function acceptEncodingBucket(value: string): string {
  * requests; an absent header is not the same as an empty one (`null` vs `""`).
  * Values are compared after folding whitespace, a normalization §4.1 allows.
  */
-export function variantKey(primary: string, names: readonly string[], requestHeaders: Headers): string {
+export function variantKey(primary: string, epoch: number, names: readonly string[], requestHeaders: Headers): string {
   const dims = names.map((name) => {
     const raw = requestHeaders.get(name);
     if (raw === null) return [name, null];
     const value = name === "accept-encoding" ? acceptEncodingBucket(raw) : raw.replace(/\s+/g, " ").trim();
     return [name, value];
   });
-  return `${primary}\nvary:${JSON.stringify(dims)}`;
+  return `${primary}\nvary@${epoch}:${JSON.stringify(dims)}`;
 }

@@ -18,6 +18,8 @@ export interface ObjectOptions {
   required?: readonly string[];
   /** Hints for fields that belong elsewhere: `{ edge: 'put it inside "ttl": ...' }`. */
   misplaced?: Readonly<Record<string, string>>;
+  /** Hint when the value is not an object at all (default: the field names). */
+  wrongTypeHint?: (value: unknown) => string;
   /** Hint when a required field is missing, by field. */
   requiredHints?: Readonly<Record<string, string>>;
 }
@@ -36,7 +38,7 @@ export function checkObject(
   options: ObjectOptions,
 ): value is Record<string, unknown> {
   if (!isObject(value)) {
-    report.error(path, `expected ${options.what} (an object), got ${jsonType(value)}`, `write it as { ... } with the fields ${Object.keys(shape).join(", ")}`);
+    report.error(path, `expected ${options.what} (an object), got ${jsonType(value)}`, options.wrongTypeHint?.(value) ?? objectHint(shape));
     return false;
   }
   for (const key of Object.keys(value)) {
@@ -51,6 +53,11 @@ export function checkObject(
     }
   }
   return true;
+}
+
+function objectHint(shape: Shape): string {
+  const fields = Object.keys(shape);
+  return fields.length <= 6 ? `write it as { ... } with the fields ${fields.join(", ")}` : `write it as { "${fields[0]}": ..., ... }`;
 }
 
 function unknownFieldHint(key: string, shape: Shape, options: ObjectOptions): string {

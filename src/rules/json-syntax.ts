@@ -10,6 +10,8 @@ export interface JsonSyntaxError {
   line: number;
   column: number;
   expected: string;
+  /** How to fix it, from what is at and before the spot. */
+  hint: string;
 }
 
 class Stop {
@@ -35,7 +37,8 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | null {
       if (i >= text.length) fail('a closing "');
       const c = text.charCodeAt(i);
       if (c === 0x22) return void i++;
-      if (c < 0x20) fail("no control characters (such as a line break) inside a string");
+      if (c === 0x0a || c === 0x0d) fail('a closing " before the end of the line');
+      if (c < 0x20) fail("no control characters inside a string");
       if (c === 0x5c) {
         i++;
         if (text[i] === "u" && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) i += 5;
@@ -91,6 +94,21 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | null {
     if (!(e instanceof Stop)) return null;
     const before = text.slice(0, e.offset);
     const line = before.split("\n").length;
-    return { offset: e.offset, line, column: e.offset - before.lastIndexOf("\n"), expected: e.expected };
+    return { offset: e.offset, line, column: e.offset - before.lastIndexOf("\n"), expected: e.expected, hint: hintFor(text, e) };
   }
+}
+
+function hintFor(text: string, stop: Stop): string {
+  const rest = text.slice(stop.offset);
+  const afterComma = /,\s*$/.test(text.slice(0, stop.offset));
+  if (rest.startsWith("//") || rest.startsWith("/*")) return "JSON has no comments: remove them";
+  if (rest.startsWith("'")) return "JSON strings and field names use double quotes";
+  if (afterComma && /^[}\]]/.test(rest)) return "remove the comma before this closing bracket (JSON allows no trailing commas)";
+  if (rest === "") return "the file ends too early: look for a missing }, ] or \"";
+  if (stop.expected.startsWith('a closing " before')) return "a string cannot span lines: close it on the same line, or write \\n for a line break";
+  if (stop.expected.startsWith("no control")) return "write tabs and other control characters as escapes, e.g. \\t";
+  if (stop.expected.startsWith("a valid escape")) return "write a backslash inside a string as \\\\";
+  if (stop.expected === "the end of the file") return "there is more after the last closing bracket: remove it or check the brackets";
+  if (/^[A-Za-z_$]/.test(rest)) return stop.expected === "a value" ? "put strings in double quotes; the only bare words are true, false and null" : "put field names in double quotes";
+  return "look just before this spot for a missing comma, colon, quote or bracket";
 }

@@ -29,11 +29,13 @@ export function parseRules(input: unknown): ParseResult {
 
 /** Like `parseRules`, from JSON text; a syntax error is one problem at `$` with its line and column. */
 export function parseRulesText(text: string): ParseResult {
+  // Editors on Windows may save a byte-order mark, which JSON.parse refuses.
+  const json = text.startsWith("\uFEFF") ? text.slice(1) : text;
   let input: unknown;
   try {
-    input = JSON.parse(text.startsWith("\uFEFF") ? text.slice(1) : text);
+    input = JSON.parse(json);
   } catch (e) {
-    return { rules: null, problems: [jsonSyntaxProblem(text, e instanceof Error ? e.message : String(e))] };
+    return { rules: null, problems: [jsonSyntaxProblem(json, e instanceof Error ? e.message : String(e))] };
   }
   return parseRules(input);
 }
@@ -44,22 +46,12 @@ function jsonSyntaxProblem(text: string, engineMessage: string): Problem {
   }
   const found = findJsonSyntaxError(text);
   if (found === null) return { severity: "error", path: "$", message: `not valid JSON: ${engineMessage}`, hint: "check the JSON syntax" };
-  const { offset, line, column, expected } = found;
+  const { offset, line, column, expected, hint } = found;
   const got = offset >= text.length ? "the end of the file" : JSON.stringify(String.fromCodePoint(text.codePointAt(offset)!));
   return {
     severity: "error",
     path: "$",
     message: `not valid JSON at line ${line}, column ${column}: expected ${expected}, got ${got}`,
-    hint: syntaxHint(text, offset),
+    hint,
   };
-}
-
-function syntaxHint(text: string, offset: number): string {
-  const rest = text.slice(offset);
-  if (rest.startsWith("//") || rest.startsWith("/*")) return "JSON has no comments: remove them";
-  if (rest.startsWith("'")) return "JSON strings and names use double quotes";
-  if (/,\s*$/.test(text.slice(0, offset)) && /^[}\]]/.test(rest)) return "remove the comma before this closing bracket (JSON allows no trailing commas)";
-  if (offset >= text.length) return "the file ends too early: look for a missing } or ]";
-  if (/^[A-Za-z_$]/.test(rest)) return "put field names and strings in double quotes";
-  return "check the punctuation just before this spot: a missing comma, colon or quote";
 }

@@ -61,7 +61,10 @@ const routeName: Checker = (value, path, report) => {
 
 export const ROUTE_SHAPE: ShapeOf<RouteRule> = {
   name: routeName,
-  match: (v, p, r) => checkObject(v, p, r, MATCH_SHAPE, { what: "the match conditions" }),
+  match: (v, p, r) => checkObject(v, p, r, MATCH_SHAPE, {
+    what: "the match conditions",
+    wrongTypeHint: (v) => (typeof v === "string" ? `write { "path": ${JSON.stringify(v)} }` : 'write { "path": "/..." }; { } matches every request'),
+  }),
   ...SETTINGS_SHAPE,
 };
 
@@ -71,6 +74,7 @@ const CACHING_FIELDS = ["ttl", "status", "origin", "staleWhileRevalidate", "stal
 const route = (value: unknown, path: string, report: Report): void => {
   const isRoute = checkObject(value, path, report, ROUTE_SHAPE, {
     what: "a route",
+    wrongTypeHint: () => 'write it as { "name": "...", "match": { "path": "/..." }, ...settings }',
     required: ["name", "match"],
     misplaced: MISPLACED_SETTINGS,
     requiredHints: { name: 'add a unique "name", e.g. "assets"', match: 'add "match": { "path": "/..." }; { } matches every request' },

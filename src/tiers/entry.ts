@@ -36,6 +36,14 @@ export interface VaryMeta extends MetaBase {
   kind: "vary";
   /** Lower-cased request header names, sorted. */
   vary: string[];
+  /**
+   * Part of every variant's key. A new index (after the old one expired, was
+   * invalidated or named other headers) gets a new epoch, so variants stored under
+   * an older index can never be found again, in any tier or data centre.
+   */
+  epoch: number;
+  /** Variants stored under this epoch (approximate under concurrency): the cap's counter. */
+  variants: number;
 }
 
 export type EntryMeta = ResponseMeta | VaryMeta;
@@ -55,7 +63,9 @@ export function checkMeta(value: unknown, key: string): EntryMeta | null {
       ? (m as ResponseMeta)
       : null;
   }
-  if (m.kind === "vary") return Array.isArray(m.vary) ? (m as VaryMeta) : null;
+  if (m.kind === "vary") {
+    return Array.isArray(m.vary) && typeof m.epoch === "number" && typeof m.variants === "number" ? (m as VaryMeta) : null;
+  }
   return null;
 }
 

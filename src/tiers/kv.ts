@@ -3,6 +3,7 @@
  * then body, see entry.ts) read and written as streams; KV metadata holds only
  * what listing needs (it is capped at 1024 bytes), the full metadata rides in the value.
  */
+import { systemClock, within, type Clock } from "../clock";
 import { envelope, openEnvelope, type EntryMeta } from "./entry";
 import { logTierError, type StorageKey, type Tier } from "./tier";
 
@@ -29,25 +30,18 @@ function limit(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Ui
   );
 }
 
-export interface KvTierOptions {
-  /** How long a read may take before it counts as a miss (KV can be slow far from its data). */
-  readTimeoutMs?: number;
-}
+/** How long a read may take before it counts as a miss (KV can be slow far from its data). */
+export const KV_READ_TIMEOUT_MS = 1500;
 
-export function kvTier(kv: KVNamespace, options: KvTierOptions = {}): Tier {
-  const readTimeoutMs = options.readTimeoutMs ?? 1500;
+export function kvTier(kv: KVNamespace, clock: Clock = systemClock): Tier {
   return {
     name: "kv",
     async get(at) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
         const read = kv.get(kvName(at), { type: "stream" });
-        const timeout = new Promise<"timeout">((resolve) => {
-          timer = setTimeout(() => resolve("timeout"), readTimeoutMs);
-        });
-        const value = await Promise.race([read, timeout]);
+        const value = await within(clock, KV_READ_TIMEOUT_MS, read, "timeout" as const);
         if (value === "timeout") {
-          logTierError("kv", "get", new Error(`no answer in ${readTimeoutMs} ms`));
+          logTierError("kv", "get", new Error(`no answer in ${KV_READ_TIMEOUT_MS} ms`));
           void read.then((v) => v?.cancel()).catch(() => {});
           return null;
         }
@@ -55,8 +49,6 @@ export function kvTier(kv: KVNamespace, options: KvTierOptions = {}): Tier {
       } catch (err) {
         logTierError("kv", "get", err);
         return null;
-      } finally {
-        clearTimeout(timer);
       }
     },
     async put(at, meta: EntryMeta, body, retentionSeconds) {

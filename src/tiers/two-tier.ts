@@ -33,41 +33,62 @@ export function remainingRetention(meta: ResponseMeta, now: number): number {
   return retentionSeconds(meta.lifetimes) - (now - meta.storedAt) / 1000;
 }
 
-async function lookupIn(tier: Tier, primary: StorageKey, requestHeaders: Headers): Promise<Found | null> {
+/** What one tier holds for a request: the response, and the Vary index it was found through (if any). */
+interface TierLookup {
+  found: Found | null;
+  index: VaryMeta | null;
+}
+
+async function lookupIn(tier: Tier, primary: StorageKey, requestHeaders: Headers): Promise<TierLookup> {
   const first = await tier.get(primary);
-  if (!first) return null;
+  if (!first) return { found: null, index: null };
   if (first.meta.kind === "response") {
-    return { meta: first.meta, body: first.body, tier: tier.name, at: primary, vary: null };
+    return { found: { meta: first.meta, body: first.body, tier: tier.name, at: primary, vary: null }, index: null };
   }
-  const vary = first.meta;
-  const at = await storageKey(variantKey(primary.key, vary.vary, requestHeaders), primary.host);
+  const index = first.meta;
+  const at = await storageKey(variantKey(primary.key, index.epoch, index.vary, requestHeaders), primary.host);
   const second = await tier.get(at);
   if (!second || second.meta.kind !== "response") {
     await second?.body?.cancel();
-    return null;
+    return { found: null, index };
   }
-  return { meta: second.meta, body: second.body, tier: tier.name, at, vary };
+  return { found: { meta: second.meta, body: second.body, tier: tier.name, at, vary: index }, index };
+}
+
+export interface LookupOptions {
+  edge: boolean;
+  kv: boolean;
+  now: number;
+  /** The caller's waitUntil, for the edge refill. */
+  background: (p: Promise<unknown>) => void;
+  /** Hears how long each tier took, ms (wall time: a measurement, not a decision). */
+  timed?: (tier: TierName, ms: number) => void;
 }
 
 /**
- * Edge first, then KV. A KV hit is copied back into the edge in the background
- * (`background` is the caller's waitUntil), with its remaining lifetime.
+ * Edge first, then KV. A KV hit is copied back into the edge in the background,
+ * with its remaining lifetime. On a miss, `index` is the Vary index either tier had:
+ * the next store for this URL joins its epoch.
  */
-export async function lookup(
-  tiers: Tiers,
-  primary: StorageKey,
-  requestHeaders: Headers,
-  opts: { edge: boolean; kv: boolean; now: number; background: (p: Promise<unknown>) => void },
-): Promise<Found | null> {
+export async function lookup(tiers: Tiers, primary: StorageKey, requestHeaders: Headers, opts: LookupOptions): Promise<TierLookup> {
+  const timedLookup = async (tier: Tier) => {
+    const t0 = Date.now();
+    const result = await lookupIn(tier, primary, requestHeaders);
+    opts.timed?.(tier.name, Date.now() - t0);
+    return result;
+  };
+  let index: VaryMeta | null = null;
   if (opts.edge) {
-    const hit = await lookupIn(tiers.edge, primary, requestHeaders);
-    if (hit) return hit;
+    const edge = await timedLookup(tiers.edge);
+    if (edge.found) return edge;
+    index = edge.index;
   }
-  if (!opts.kv) return null;
-  const hit = await lookupIn(tiers.kv, primary, requestHeaders);
-  if (!hit || !opts.edge) return hit;
+  if (!opts.kv) return { found: null, index };
+  const kv = await timedLookup(tiers.kv);
+  const hit = kv.found;
+  if (!hit || !opts.edge) return { found: hit, index: index ?? kv.index };
   const retention = remainingRetention(hit.meta, opts.now);
-  if (retention <= 1 || !hit.body) return hit;
+  if (retention <= 1 || !hit.body) return kv;
   const [forClient, forEdge] = hit.body.tee();
   opts.background(
     (async () => {
@@ -75,7 +96,7 @@ export async function lookup(
       await tiers.edge.put(hit.at, hit.meta, forEdge, retention);
     })(),
   );
-  return { ...hit, body: forClient };
+  return { found: { ...hit, body: forClient }, index: kv.index };
 }
 
 export interface StorePlan {

@@ -7,9 +7,3 @@ export default async function setup(project: TestProject) {
   project.provide("originUrl", origin.url);
   return () => origin.close();
 }
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    originUrl: string;
-  }
-}

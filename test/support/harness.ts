@@ -4,6 +4,7 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import type { Clock, Timer } from "../../src/clock";
 import { createWorker } from "../../src/index";
 import { parseRules } from "../../src/rules/parse";
 import type { CompiledRules, RouteRule, RouteSettings } from "../../src/rules/types";
@@ -17,11 +18,27 @@ export function compile(file: unknown): CompiledRules {
   return result.rules;
 }
 
-export class TestClock {
+/** A clock that moves only when the test says so; its timers fire as it passes them. */
+export class TestClock implements Clock {
   t = Date.now();
+  private pending: { at: number; fire: () => void }[] = [];
   now = (): number => this.t;
+  timer = (ms: number): Timer => {
+    let fire!: () => void;
+    const fired = new Promise<void>((resolve) => (fire = resolve));
+    const entry = { at: this.t + ms, fire };
+    this.pending.push(entry);
+    return { fired, cancel: () => (this.pending = this.pending.filter((p) => p !== entry)) };
+  };
   advance(seconds: number): void {
     this.t += seconds * 1000;
+    const due = this.pending.filter((p) => p.at <= this.t);
+    this.pending = this.pending.filter((p) => p.at > this.t);
+    for (const p of due) p.fire();
+  }
+  /** Timers waiting to fire: lets a test see that a request is waiting before it moves time. */
+  get waiting(): number {
+    return this.pending.length;
   }
 }
 
@@ -49,7 +66,7 @@ export function harness(options: HarnessOptions = {}) {
     defaults: options.defaults ?? {},
     routes: options.routes ?? [{ name: "all", match: { path: "/*" } }],
   });
-  const worker = createWorker({ now: clock.now, rules, log: (l) => logs.push(l) });
+  const worker = createWorker({ clock, rules, log: (l) => logs.push(l) });
 
   /** One request through the Worker; waits for its background work (stores) before returning. */
   async function request(path: string, init: RequestInit = {}): Promise<Got> {

@@ -3,10 +3,10 @@
  * from inside workerd: every call is an HTTP request to its control API.
  */
 import { inject } from "vitest";
-import type { RecordedRequest, ScriptedResponse } from "./origin-server";
+import type { RecordedRequest, ScriptedResponse } from "./scripted";
 
 export type { ScriptedResponse, RecordedRequest };
-export { patternBytes } from "./origin-server";
+export { patternBytes } from "./scripted";
 
 let counter = 0;
 

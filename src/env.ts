@@ -1,0 +1,16 @@
+/**
+ * The Worker's bindings: what `wrangler types` generates from wrangler.jsonc (`Env`),
+ * plus the optional secrets and vars a deployment may set, which the config file
+ * cannot list without putting values in it.
+ */
+export interface WorkerEnv extends Env {
+  /** A rules file (JSON text) that replaces the bundled one; set by `npm start -- --rules`. */
+  RULES_JSON?: string;
+  /** Bearer token for the admin API; unset = admin disabled. */
+  ADMIN_TOKEN?: string;
+  /** With CF_ZONE_ID: purges also clear the zone's own cache through Cloudflare's API. */
+  CF_API_TOKEN?: string;
+  CF_ZONE_ID?: string;
+  /** Base URL of Cloudflare's API (tests point it at a local stand-in). */
+  CF_API_BASE?: string;
+}

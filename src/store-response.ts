@@ -1,0 +1,111 @@
+/**
+ * Fetching for the cache and storing what comes back: the I/O half of a miss or a
+ * revalidation. Whether to store is decided by policy/freshness; here it is done,
+ * streamed, in the background.
+ */
+import { completeBody, declaredLength, fetchOrigin, originUrl, stripHopByHop } from "./origin";
+import { retentionSeconds, storeVerdict, type StoreVerdict } from "./policy/freshness";
+import { parseDirectives } from "./policy/cache-control";
+import { responseTags } from "./policy/tags";
+import { variantKey, varyNames } from "./policy/vary";
+import type { Ctx } from "./request-context";
+import { ENTRY_VERSION, type ResponseMeta, type VaryMeta } from "./tiers/entry";
+import { storageKey, storeEntry, type StorePlan } from "./tiers/two-tier";
+
+/** Request fields the cache answers itself from the whole entry; the origin never sees the client's. */
+const CLIENT_CONDITIONALS = ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range"];
+
+export interface Fetched {
+  res: Response;
+  requestTime: number;
+  responseTime: number;
+}
+
+/** Fetches the whole GET representation for the cache (a HEAD miss fills the GET entry, as Varnish does). */
+export async function fetchForCache(c: Ctx, validators: [string, string][] = []): Promise<Fetched> {
+  const headers = new Headers(c.request.headers);
+  for (const name of CLIENT_CONDITIONALS) headers.delete(name);
+  for (const [k, v] of validators) headers.set(k, v);
+  const requestTime = c.deps.clock.now();
+  const t0 = Date.now();
+  try {
+    const res = await fetchOrigin(
+      { url: originUrl(c.rules.origin, c.target), method: "GET", headers, body: null, timeoutMs: c.route.originTimeoutMs },
+      c.deps.clock,
+    );
+    c.originStatus = res.status;
+    return { res, requestTime, responseTime: c.deps.clock.now() };
+  } finally {
+    c.timings.origin = (c.timings.origin ?? 0) + (Date.now() - t0);
+  }
+}
+
+export function verdictFor(c: Ctx, f: Pick<Fetched, "requestTime" | "responseTime">, status: number, headers: Headers): StoreVerdict {
+  // RFC 9111 §5.2.1.5: a request's no-store forbids storing its response.
+  if (parseDirectives(c.request.headers.get("cache-control")).has("no-store")) return { store: false, reason: "request-no-store" };
+  return storeVerdict(c.route, {
+    status,
+    headers,
+    requestTime: f.requestTime,
+    responseTime: f.responseTime,
+    authorized: c.request.headers.has("authorization"),
+  });
+}
+
+export function storePlan(c: Ctx, verdict: Extract<StoreVerdict, { store: true }>): StorePlan {
+  return { edge: c.route.ttl.edge === 0 ? 0 : retentionSeconds(verdict.lifetimes), kv: c.route.ttl.kv };
+}
+
+export type Stored =
+  | { stored: true; body: ReadableStream<Uint8Array> | null; done: Promise<boolean> }
+  | { stored: false; reason: "variant-cap" };
+
+/**
+ * Stores an origin answer in the tiers the route allows, in the background, and
+ * returns the body stream the client reads.
+ */
+export async function storeResponse(
+  c: Ctx,
+  res: Response,
+  verdict: Extract<StoreVerdict, { store: true }>,
+  responseTime: number,
+): Promise<Stored> {
+  const headers = stripHopByHop(res.headers);
+  if (verdict.stripSetCookie) headers.delete("set-cookie");
+  const tags = [...new Set([...c.route.tags, ...responseTags(res.headers)])];
+  const base = { v: ENTRY_VERSION, storedAt: responseTime, route: c.route.name, tags, gen: 0 } as const;
+
+  let vary: VaryMeta | null = null;
+  let at = c.primary;
+  const names = varyNames(res.headers);
+  if (names) {
+    const same = c.index && c.index.vary.join() === names.join() ? c.index : null;
+    // RFC 9111 §4.1 lets a cache keep as many variants as it likes; past the cap, pass.
+    if (same && same.variants >= c.route.maxVariants) return { stored: false, reason: "variant-cap" };
+    vary = {
+      ...base,
+      kind: "vary",
+      key: c.primary.key,
+      vary: names,
+      epoch: same?.epoch ?? responseTime,
+      variants: (same?.variants ?? 0) + 1,
+    };
+    at = await storageKey(variantKey(c.primary.key, vary.epoch, names, c.request.headers), c.primary.host);
+  }
+  const meta: ResponseMeta = {
+    ...base,
+    kind: "response",
+    key: at.key,
+    status: res.status,
+    headers: [...headers],
+    lifetimes: verdict.lifetimes,
+    size: declaredLength(res.headers),
+  };
+  let client: ReadableStream<Uint8Array> | null = null;
+  let toStore: ReadableStream<Uint8Array> | null = null;
+  if (res.body) [client, toStore] = res.body.tee();
+  const done = storeEntry(c.deps.tiers, storePlan(c, verdict), c.primary, vary, at, meta, toStore && completeBody(toStore, meta.size))
+    .then((tiers) => tiers.length > 0);
+  c.exec.waitUntil(done);
+  return { stored: true, body: client, done };
+}
