@@ -139,7 +139,7 @@ async function cached(c: Ctx, refreshing: Set<string>): Promise<Response> {
     }
     return deliverHit(c, found, f.age, { hit: true, ttl: f.ttl, detail: `${found.tier}/stale-while-revalidate` });
   }
-  return revalidate(c, { ...found, meta: { ...found.meta, lifetimes } }, f.age, f.ttl);
+  return revalidate(c, { ...found, meta: { ...found.meta, lifetimes } });
 }
 
 function deliverHit(c: Ctx, found: Found, age: number, status: CacheStatus): Response {

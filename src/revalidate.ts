@@ -5,7 +5,7 @@
  */
 import { deliverFromEntry, deliverFromOrigin } from "./deliver";
 import { stripHopByHop } from "./origin";
-import type { Lifetimes } from "./policy/freshness";
+import { freshness, type Lifetimes } from "./policy/freshness";
 import type { Ctx } from "./request-context";
 import { errorResponse, originFailure } from "./respond";
 import { fetchForCache, storePlan, storeResponse, verdictFor, type Fetched } from "./store-response";
@@ -33,23 +33,27 @@ function staleOnErrorAllowed(l: Lifetimes, ttl: number): boolean {
 }
 
 /** Stale (or must be validated): revalidate in the foreground. */
-export async function revalidate(c: Ctx, found: Found, age: number, ttl: number): Promise<Response> {
-  const canServeStale = staleOnErrorAllowed(found.meta.lifetimes, ttl);
-  const serveStale = (fwdStatus: number) =>
-    deliverFromEntry(found.meta, found.body, age, { ...deliverOptions(c), status: { fwd: "stale", fwdStatus, ttl, detail: found.tier } });
+export async function revalidate(c: Ctx, found: Found): Promise<Response> {
+  // Judged when the origin has failed, not when we asked: the wait counts against the window.
+  const staleNow = () => freshness(found.meta.lifetimes, found.meta.storedAt, c.deps.clock.now());
+  const canServeStale = () => staleOnErrorAllowed(found.meta.lifetimes, staleNow().ttl);
+  const serveStale = (fwdStatus: number) => {
+    const f = staleNow();
+    return deliverFromEntry(found.meta, found.body, f.age, { ...deliverOptions(c), status: { fwd: "stale", fwdStatus, ttl: f.ttl, detail: found.tier } });
+  };
   const validators = validatorsOf(found.meta);
   let fetched: Fetched;
   try {
     fetched = await fetchForCache(c, validators);
   } catch (err) {
     const failure = originFailure(err);
-    if (canServeStale) return serveStale(failure.status);
+    if (canServeStale()) return serveStale(failure.status);
     await found.body?.cancel();
     return errorResponse(failure.status, failure.message, { fwd: "stale", fwdStatus: failure.status });
   }
   const { res } = fetched;
   if (res.status >= 500) {
-    if (canServeStale) {
+    if (canServeStale()) {
       await res.body?.cancel();
       return serveStale(res.status);
     }

@@ -9,6 +9,8 @@ import { Report } from "./report";
 import type { ParseResult, Problem, RulesFile } from "./types";
 import { validateRules } from "./validate";
 
+export { compileRules };
+
 /** Validates and compiles a parsed rules file; `rules` is null when any problem is an error. */
 export function parseRules(input: unknown): ParseResult {
   const report = new Report();

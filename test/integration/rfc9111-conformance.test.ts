@@ -1,0 +1,365 @@
+/**
+ * RFC 9111 (and RFC 5861, RFC 9213) conformance, one row per rule, through the
+ * Worker against the scripted origin, with a clock the rows move. Each step is a
+ * request (after advancing the clock) and what must be observed: the status, our
+ * Cache-Status, the body, and how many requests the origin has seen by then.
+ */
+import { describe, expect, it } from "vitest";
+import type { RouteSettings } from "../../src/rules/types";
+import { harness } from "../support/harness";
+import { origin, type ScriptedResponse } from "../support/origin";
+
+interface Step {
+  advance?: number;
+  method?: string;
+  headers?: Record<string, string>;
+  status?: number;
+  cacheStatus?: RegExp | string;
+  body?: string;
+  originCount?: number;
+  header?: [string, string | null];
+}
+
+interface Row {
+  name: string;
+  settings?: RouteSettings;
+  script: ScriptedResponse[];
+  steps: Step[];
+}
+
+const HIT = /^edge-cache; hit;/;
+const MISS_STORED = /^edge-cache; fwd=uri-miss; stored/;
+const now = () => new Date().toUTCString();
+const respect: RouteSettings = { origin: "respect" };
+
+const rows: Row[] = [
+  // --- freshness lifetime (§4.2.1) ---
+  {
+    name: "§4.2.1 s-maxage wins over max-age for a shared cache",
+    settings: respect,
+    script: [{ headers: { "cache-control": "max-age=10, s-maxage=100" } }],
+    steps: [{ cacheStatus: /stored; ttl=100/ }, { advance: 50, cacheStatus: HIT, originCount: 1 }],
+  },
+  {
+    name: "§4.2.1 max-age when there is no s-maxage",
+    settings: respect,
+    script: [{ headers: { "cache-control": "max-age=30" } }],
+    steps: [{ cacheStatus: /stored; ttl=30/ }, { advance: 29, cacheStatus: HIT }, { advance: 2, cacheStatus: /fwd=stale/, originCount: 2 }],
+  },
+  {
+    name: "§4.2.1 Expires minus Date when there is no max-age",
+    settings: respect,
+    script: [{ headers: { date: "Mon, 01 Jan 2024 00:00:00 GMT", expires: "Mon, 01 Jan 2024 00:01:00 GMT" } }],
+    steps: [{ cacheStatus: /stored; ttl=\d+/ }],
+  },
+  {
+    name: "§5.3 an invalid Expires means already expired (not stored without validators)",
+    settings: respect,
+    script: [{ headers: { expires: "0" } }],
+    steps: [{ cacheStatus: "edge-cache; fwd=uri-miss; detail=ttl-zero" }, { cacheStatus: /fwd=uri-miss/, originCount: 2 }],
+  },
+  {
+    name: "§4.2.2 heuristic freshness from Last-Modified in respect mode",
+    settings: respect,
+    script: [{ headers: { "last-modified": "Mon, 01 Jan 2024 00:00:00 GMT" } }],
+    steps: [{ cacheStatus: MISS_STORED }, { cacheStatus: HIT, originCount: 1 }],
+  },
+  {
+    name: "§4.2.2 heuristic freshness switched off by the rule",
+    settings: { origin: "respect", heuristic: false },
+    script: [{ headers: { "last-modified": "Mon, 01 Jan 2024 00:00:00 GMT" } }],
+    steps: [{ cacheStatus: /stored; ttl=0/ }, { cacheStatus: /fwd=stale/ }],
+  },
+  {
+    name: "§4.2.2 no heuristic for a status that is not heuristically cacheable (302)",
+    settings: respect,
+    script: [{ status: 302, headers: { location: "/x", "last-modified": "Mon, 01 Jan 2024 00:00:00 GMT" } }],
+    steps: [{ status: 302, cacheStatus: "edge-cache; fwd=uri-miss; detail=status" }],
+  },
+  {
+    name: "respect: nothing stored without freshness or validators",
+    settings: respect,
+    script: [{ body: "x" }],
+    steps: [{ cacheStatus: "edge-cache; fwd=uri-miss; detail=no-freshness" }, { originCount: 2 }],
+  },
+  {
+    name: "respect: a rule TTL only caps the origin's lifetime",
+    settings: { origin: "respect", ttl: { edge: 20 } },
+    script: [{ headers: { "cache-control": "max-age=600" } }],
+    steps: [{ cacheStatus: /stored; ttl=20/ }],
+  },
+  {
+    name: "fallback: the origin's max-age when present",
+    settings: { origin: "fallback", ttl: { edge: 600 } },
+    script: [{ headers: { "cache-control": "max-age=5" } }],
+    steps: [{ cacheStatus: /stored; ttl=5/ }],
+  },
+  {
+    name: "fallback: the rule TTL when the origin says nothing",
+    settings: { origin: "fallback", ttl: { edge: 600 } },
+    script: [{}],
+    steps: [{ cacheStatus: /stored; ttl=600/ }],
+  },
+  {
+    name: "override: the rule TTL wins over the origin's max-age",
+    settings: { origin: "override", ttl: { edge: 600 } },
+    script: [{ headers: { "cache-control": "max-age=5" } }],
+    steps: [{ cacheStatus: /stored; ttl=600/ }],
+  },
+  {
+    name: "override: private still forbids storing (§5.2.2.7)",
+    settings: { origin: "override", ttl: { edge: 600 } },
+    script: [{ headers: { "cache-control": "private" } }],
+    steps: [{ cacheStatus: "edge-cache; fwd=uri-miss; detail=private" }],
+  },
+  {
+    name: "per-status TTL: 404 kept for the rule's status TTL",
+    settings: { ttl: { edge: 600 }, status: { "404": 60 } },
+    script: [{ status: 404, body: "not here" }],
+    steps: [{ status: 404, cacheStatus: /stored; ttl=60/ }, { status: 404, cacheStatus: HIT, body: "not here", originCount: 1 }],
+  },
+  {
+    name: "per-status TTL: a status class set to 0 is never stored",
+    settings: { ttl: { edge: 600 }, status: { "4xx": 0 } },
+    script: [{ status: 404 }],
+    steps: [{ status: 404, cacheStatus: "edge-cache; fwd=uri-miss; detail=ttl-zero" }],
+  },
+  {
+    name: "per-status TTL makes a 503 storable only when the rule says so",
+    settings: { ttl: { edge: 600 }, status: { "503": 5 } },
+    script: [{ status: 503 }],
+    steps: [{ status: 503, cacheStatus: /stored; ttl=5/ }, { status: 503, cacheStatus: HIT }],
+  },
+  // --- targeted fields (RFC 9213) ---
+  {
+    name: "RFC 9213 CDN-Cache-Control wins over Cache-Control and passes on",
+    settings: respect,
+    script: [{ headers: { "cache-control": "no-store", "cdn-cache-control": "max-age=120" } }],
+    steps: [{ cacheStatus: /stored; ttl=120/, header: ["cdn-cache-control", "max-age=120"] }, { cacheStatus: HIT, header: ["cache-control", "no-store"] }],
+  },
+  {
+    name: "RFC 9213 Cloudflare-CDN-Cache-Control wins over CDN-Cache-Control and is consumed",
+    settings: respect,
+    script: [{ headers: { "cdn-cache-control": "max-age=120", "cloudflare-cdn-cache-control": "max-age=30" } }],
+    steps: [{ cacheStatus: /stored; ttl=30/, header: ["cloudflare-cdn-cache-control", null] }, { cacheStatus: HIT, header: ["cloudflare-cdn-cache-control", null] }],
+  },
+  // --- storing (§3) ---
+  {
+    name: "§3.5 an authorized request's answer is not looked up or stored",
+    settings: respect,
+    script: [{ headers: { "cache-control": "max-age=600" } }],
+    steps: [
+      { headers: { authorization: "Basic YTpi" }, cacheStatus: "edge-cache; fwd=bypass; detail=authorization" },
+      { cacheStatus: MISS_STORED, originCount: 2 },
+    ],
+  },
+  {
+    name: "§5.2.1.5 a request's no-store keeps its answer out of the cache",
+    settings: respect,
+    script: [{ headers: { "cache-control": "max-age=600" } }],
+    steps: [{ headers: { "cache-control": "no-store" }, cacheStatus: "edge-cache; fwd=uri-miss; detail=request-no-store" }, { cacheStatus: MISS_STORED }],
+  },
+  {
+    name: "§5.2.2.4 no-cache: stored, but revalidated before every use",
+    settings: respect,
+    script: [{ headers: { "cache-control": "no-cache", etag: '"a"' }, body: "one" }, { status: 304, headers: { etag: '"a"' } }],
+    steps: [
+      { cacheStatus: /stored; ttl=0/ },
+      { cacheStatus: /fwd=stale; fwd-status=304/, body: "one", originCount: 2 },
+    ],
+  },
+  // --- request directives (§5.2.1) ---
+  {
+    name: "§5.2.1.4 client no-cache is ignored by default (no cache-busting lever)",
+    settings: { ttl: { edge: 600 } },
+    script: [{}],
+    steps: [{}, { headers: { "cache-control": "no-cache" }, cacheStatus: HIT }, { headers: { pragma: "no-cache" }, cacheStatus: HIT, originCount: 1 }],
+  },
+  {
+    name: "§5.2.1.4 client no-cache is honoured when the rule says so",
+    settings: { ttl: { edge: 600 }, clientCacheControl: "honor" },
+    script: [{ headers: { etag: '"e"' } }, { status: 304, headers: { etag: '"e"' } }],
+    steps: [{}, { headers: { "cache-control": "max-age=0" }, cacheStatus: /fwd=stale; fwd-status=304/, originCount: 2 }],
+  },
+  // --- Age (§4.2.3, §5.1) ---
+  {
+    name: "§4.2.3 Age counts the origin's Age and the time resident",
+    settings: respect,
+    script: [{ headers: { "cache-control": "max-age=100", age: "40" } }],
+    steps: [{ cacheStatus: /stored; ttl=100/ }, { advance: 10, cacheStatus: "edge-cache; hit; ttl=50; detail=edge", header: ["age", "50"] }],
+  },
+  {
+    name: "§4.2.3 apparent age from an old Date header",
+    settings: respect,
+    script: [{ headers: { "cache-control": "max-age=100", date: new Date(Date.now() - 30_000).toUTCString() } }],
+    steps: [{}, { cacheStatus: /^edge-cache; hit; ttl=(69|70); detail=edge$/ }],
+  },
+  // --- validation (§4.3) ---
+  {
+    name: "§4.3.2 If-None-Match on a fresh entry: 304 from the cache",
+    settings: { ttl: { edge: 600 } },
+    script: [{ headers: { etag: '"v1"', "cache-control": "public" } }],
+    steps: [{}, { headers: { "if-none-match": 'W/"v1"' }, status: 304, body: "", header: ["etag", '"v1"'], originCount: 1 }],
+  },
+  {
+    name: "§4.3.2 If-Modified-Since on a fresh entry: 304 from the cache",
+    settings: { ttl: { edge: 600 } },
+    script: [{ headers: { "last-modified": "Mon, 01 Jan 2024 00:00:00 GMT" } }],
+    steps: [{}, { headers: { "if-modified-since": now() }, status: 304 }, { headers: { "if-modified-since": "Sun, 31 Dec 2023 00:00:00 GMT" }, status: 200 }],
+  },
+  {
+    name: "§4.3.1 a stale entry with an ETag is revalidated; 304 refreshes it",
+    settings: { ttl: { edge: 60 } },
+    script: [{ headers: { etag: '"v1"' }, body: "original" }, { status: 304, headers: { etag: '"v1"', "x-fresh": "yes" } }],
+    steps: [
+      {},
+      { advance: 61, cacheStatus: /^edge-cache; fwd=stale; fwd-status=304; stored; ttl=60; detail=edge$/, body: "original", header: ["x-fresh", "yes"] },
+      { advance: 10, cacheStatus: /^edge-cache; hit; ttl=50/, body: "original", header: ["x-fresh", "yes"], originCount: 2 },
+    ],
+  },
+  {
+    name: "§4.3.1 the conditional request carries the stored validators",
+    settings: { ttl: { edge: 60 } },
+    script: [{ headers: { etag: '"v9"', "last-modified": "Mon, 01 Jan 2024 00:00:00 GMT" } }, { status: 304, headers: { etag: '"v9"' } }],
+    steps: [{}, { advance: 61, cacheStatus: /fwd-status=304/ }],
+  },
+  {
+    name: "§4.3.3 a 200 to the conditional request replaces the entry",
+    settings: { ttl: { edge: 60 } },
+    script: [{ headers: { etag: '"v1"' }, body: "old" }, { headers: { etag: '"v2"' }, body: "new" }],
+    steps: [{}, { advance: 61, body: "new", cacheStatus: /fwd=stale; fwd-status=200; stored/ }, { body: "new", cacheStatus: HIT, originCount: 2 }],
+  },
+  // --- stale serving (RFC 5861) ---
+  {
+    name: "RFC 5861 §3 stale-while-revalidate: stale served at once, refreshed in the background",
+    settings: { ttl: { edge: 60 }, staleWhileRevalidate: 30 },
+    script: [{ body: "v{n}" }],
+    steps: [
+      { body: "v1" },
+      { advance: 70, body: "v1", cacheStatus: /^edge-cache; hit; ttl=-10; detail=edge\/stale-while-revalidate$/, originCount: 2 },
+      { body: "v2", cacheStatus: HIT, originCount: 2 },
+    ],
+  },
+  {
+    name: "RFC 5861 §3 the origin's stale-while-revalidate directive counts too",
+    settings: respect,
+    script: [{ headers: { "cache-control": "max-age=10, stale-while-revalidate=100" }, body: "v{n}" }],
+    steps: [{ body: "v1" }, { advance: 50, body: "v1", cacheStatus: /stale-while-revalidate/ }, { body: "v2" }],
+  },
+  {
+    name: "RFC 5861 §4 stale-if-error: a 503 from the origin gets the stale entry",
+    settings: { ttl: { edge: 60 }, staleIfError: 600 },
+    script: [{ body: "good" }, { status: 503, body: "down" }],
+    steps: [
+      { body: "good" },
+      { advance: 120, status: 200, body: "good", cacheStatus: "edge-cache; fwd=stale; fwd-status=503; ttl=-60; detail=edge" },
+      { status: 200, body: "good", originCount: 3 },
+    ],
+  },
+  {
+    name: "RFC 5861 §4 stale-if-error: origin unreachable gets the stale entry",
+    settings: { ttl: { edge: 60 }, staleIfError: 600 },
+    script: [{ body: "good" }, { reset: true }],
+    steps: [{ body: "good" }, { advance: 120, status: 200, body: "good", cacheStatus: /fwd=stale; fwd-status=502/ }],
+  },
+  {
+    name: "RFC 5861 §4 past the stale-if-error window: the error, not the stale entry",
+    settings: { ttl: { edge: 60 }, staleIfError: 30 },
+    script: [{ body: "good" }, { status: 503, body: "down" }],
+    steps: [{}, { advance: 120, status: 503, body: "down" }],
+  },
+  {
+    name: "a 5xx never replaces a good entry",
+    settings: { ttl: { edge: 60 }, staleIfError: 600, status: { "5xx": 600 } },
+    script: [{ body: "good" }, { status: 500, body: "bad" }, { body: "good again" }],
+    steps: [{}, { advance: 61, body: "good" }, { body: "good again", cacheStatus: /fwd=stale; fwd-status=200; stored/ }],
+  },
+  {
+    name: "§4.2.4 must-revalidate: never served stale, even with stale-if-error",
+    settings: { ttl: { edge: 60 }, staleIfError: 600, origin: "respect" },
+    script: [{ headers: { "cache-control": "max-age=60, must-revalidate" }, body: "good" }, { status: 503, body: "down" }],
+    steps: [{}, { advance: 61, status: 503, body: "down" }],
+  },
+  {
+    name: "§5.2.2.10 s-maxage implies proxy-revalidate: never served stale",
+    settings: { staleIfError: 600, origin: "respect" },
+    script: [{ headers: { "cache-control": "s-maxage=60" }, body: "good" }, { reset: true }],
+    steps: [{}, { advance: 61, status: 502 }],
+  },
+  // --- ranges (RFC 9110 §14) ---
+  {
+    name: "RFC 9110 §14.2 a Range on a cached 200 is answered 206 from the entry",
+    settings: { ttl: { edge: 600 } },
+    script: [{ body: "0123456789" }],
+    steps: [
+      { body: "0123456789" },
+      { headers: { range: "bytes=2-5" }, status: 206, body: "2345", header: ["content-range", "bytes 2-5/10"] },
+      { headers: { range: "bytes=-3" }, status: 206, body: "789" },
+      { headers: { range: "bytes=20-" }, status: 416, header: ["content-range", "bytes */10"], originCount: 1 },
+    ],
+  },
+  {
+    name: "a range miss fetches and stores the whole entry, and answers the range",
+    settings: { ttl: { edge: 600 } },
+    script: [{ body: "abcdefghij" }],
+    steps: [
+      { headers: { range: "bytes=0-2" }, status: 206, body: "abc", cacheStatus: MISS_STORED },
+      { body: "abcdefghij", cacheStatus: HIT, originCount: 1 },
+    ],
+  },
+  {
+    name: "a 206 from the origin is passed through, never stored",
+    settings: { ttl: { edge: 600 } },
+    script: [{ status: 206, headers: { "content-range": "bytes 0-1/10" }, body: "ab" }],
+    steps: [{ status: 206, cacheStatus: "edge-cache; fwd=uri-miss; detail=status" }, { status: 206, originCount: 2 }],
+  },
+];
+
+describe("RFC 9111 conformance", () => {
+  for (const row of rows) {
+    it(row.name, async () => {
+      const h = harness({ routes: [{ name: "all", match: { path: "/*" }, ...row.settings }] });
+      const path = origin.path();
+      await origin.script(path, ...row.script);
+      for (const [i, step] of row.steps.entries()) {
+        if (step.advance) h.clock.advance(step.advance);
+        const got = await h.request(path, { method: step.method ?? "GET", headers: step.headers });
+        const where = `step ${i + 1}`;
+        if (step.status !== undefined) expect(got.status, where).toBe(step.status);
+        if (typeof step.cacheStatus === "string") expect(got.cacheStatus, where).toBe(step.cacheStatus);
+        else if (step.cacheStatus) expect(got.cacheStatus, where).toMatch(step.cacheStatus);
+        if (step.body !== undefined) expect(got.text, where).toBe(step.body);
+        if (step.header) expect(got.headers.get(step.header[0]), where).toBe(step.header[1]);
+        if (step.originCount !== undefined) expect(await origin.count(path), where).toBe(step.originCount);
+      }
+    });
+  }
+
+  it("§4.3.1 the revalidation request carries If-None-Match and If-Modified-Since", async () => {
+    const h = harness({ defaults: { ttl: { edge: 60 } } });
+    const path = origin.path();
+    await origin.script(path, { headers: { etag: '"v9"', "last-modified": "Mon, 01 Jan 2024 00:00:00 GMT" } }, { status: 304 });
+    await h.get(path, { headers: { "if-none-match": '"client"' } });
+    h.clock.advance(61);
+    await h.get(path);
+    const [first, second] = await origin.requests(path);
+    expect(first?.headers["if-none-match"]).toBeUndefined();
+    expect(second?.headers["if-none-match"]).toBe('"v9"');
+    expect(second?.headers["if-modified-since"]).toBe("Mon, 01 Jan 2024 00:00:00 GMT");
+  });
+
+  it("respect mode passes extension methods and every end-to-end header through", async () => {
+    const h = harness({ routes: [{ name: "all", match: { path: "/*" }, origin: "respect" }] });
+    const path = origin.path();
+    await origin.script(path, { status: 207, headers: { "x-origin": "1", "cache-control": "max-age=60" } });
+    const got = await h.request(path, { method: "PROPFIND", headers: { depth: "1", "x-client": "c" } });
+    expect(got.status).toBe(207);
+    expect(got.cacheStatus).toBe("edge-cache; fwd=method; detail=method");
+    expect(got.headers.get("x-origin")).toBe("1");
+    expect(got.headers.get("cache-control")).toBe("max-age=60");
+    const [seen] = await origin.requests(path);
+    expect(seen?.method).toBe("PROPFIND");
+    expect(seen?.headers.depth).toBe("1");
+    expect(seen?.headers["x-client"]).toBe("c");
+  });
+});
