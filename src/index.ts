@@ -9,7 +9,7 @@ import { systemClock, type Clock } from "./clock";
 import { createCollapser } from "./collapse";
 import { originUrl } from "./origin";
 import { createProxy } from "./proxy";
-import { errorResponse, jsonResponse } from "./respond";
+import { errorResponse, jsonResponse, requestTooLarge } from "./respond";
 import type { CompiledRules } from "./rules/types";
 import { edgeTier } from "./tiers/edge";
 import { kvTier } from "./tiers/kv";
@@ -23,6 +23,9 @@ export interface WorkerOptions {
   rules?: CompiledRules;
   /** Where per-request JSON log lines go. */
   log?: (line: Record<string, unknown>) => void;
+  /** Thin wrappers around the bindings, for fault injection in tests. */
+  wrapKv?: (kv: KVNamespace) => KVNamespace;
+  wrapCache?: (cache: Cache) => Cache;
 }
 
 export function createWorker(options: WorkerOptions = {}): ExportedHandler<WorkerEnv> {
@@ -34,6 +37,8 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
 
   return {
     async fetch(request, env, ctx) {
+      const tooLarge = requestTooLarge(request);
+      if (tooLarge) return errorResponse(tooLarge.status, tooLarge.message, { fwd: "bypass", detail: "too-large" });
       const url = new URL(request.url);
       if (adminPath(url.pathname) !== null) {
         return jsonResponse({ error: "not found", message: "The admin API is not enabled in this build." }, 404);
@@ -41,7 +46,10 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
       const rules = () => options.rules ?? activeRules(env);
       proxy ??= createProxy({
         rules,
-        tiers: { edge: edgeTier(caches.default), kv: kvTier(env.CACHE_KV, clock) },
+        tiers: {
+          edge: edgeTier(options.wrapCache ? options.wrapCache(caches.default) : caches.default),
+          kv: kvTier(options.wrapKv ? options.wrapKv(env.CACHE_KV) : env.CACHE_KV, clock),
+        },
         collapser,
         clock,
         log,

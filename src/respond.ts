@@ -24,3 +24,20 @@ export function jsonResponse(value: unknown, status = 200, extra?: HeadersInit):
   headers.set("cache-control", "no-store");
   return new Response(`${JSON.stringify(value, null, 2)}\n`, { status, headers });
 }
+
+/** Longest URL and largest header block we accept; past them a clear 4xx, before any work. */
+export const MAX_URL_BYTES = 8 * 1024;
+export const MAX_HEADER_BYTES = 32 * 1024;
+
+/** 414 or 431 (RFC 9110 §15.5.15, RFC 6585 §5) for requests too large to handle safely, else null. */
+export function requestTooLarge(request: Request): { status: 414 | 431; message: string } | null {
+  if (request.url.length > MAX_URL_BYTES) {
+    return { status: 414, message: `URI Too Long: at most ${MAX_URL_BYTES} bytes` };
+  }
+  let size = 0;
+  for (const [k, v] of request.headers) size += k.length + v.length + 4;
+  if (size > MAX_HEADER_BYTES) {
+    return { status: 431, message: `Request Header Fields Too Large: at most ${MAX_HEADER_BYTES} bytes in all` };
+  }
+  return null;
+}

@@ -6,6 +6,8 @@
 import { completeBody, declaredLength, fetchOrigin, originUrl, stripHopByHop } from "./origin";
 import { retentionSeconds, storeVerdict, type StoreVerdict } from "./policy/freshness";
 import { parseDirectives } from "./policy/cache-control";
+import { deceptive } from "./policy/deception";
+import { forwardHeaders } from "./policy/forwarding";
 import { responseTags } from "./policy/tags";
 import { variantKey, varyNames } from "./policy/vary";
 import type { Ctx } from "./request-context";
@@ -23,7 +25,7 @@ export interface Fetched {
 
 /** Fetches the whole GET representation for the cache (a HEAD miss fills the GET entry, as Varnish does). */
 export async function fetchForCache(c: Ctx, validators: [string, string][] = []): Promise<Fetched> {
-  const headers = new Headers(c.request.headers);
+  const headers = forwardHeaders(c.request.headers, c.route.key);
   for (const name of CLIENT_CONDITIONALS) headers.delete(name);
   for (const [k, v] of validators) headers.set(k, v);
   const requestTime = c.deps.clock.now();
@@ -43,13 +45,15 @@ export async function fetchForCache(c: Ctx, validators: [string, string][] = [])
 export function verdictFor(c: Ctx, f: Pick<Fetched, "requestTime" | "responseTime">, status: number, headers: Headers): StoreVerdict {
   // RFC 9111 §5.2.1.5: a request's no-store forbids storing its response.
   if (parseDirectives(c.request.headers.get("cache-control")).has("no-store")) return { store: false, reason: "request-no-store" };
-  return storeVerdict(c.route, {
+  const verdict = storeVerdict(c.route, {
     status,
     headers,
     requestTime: f.requestTime,
     responseTime: f.responseTime,
     authorized: c.request.headers.has("authorization"),
   });
+  if (verdict.store && deceptive(c.target.pathname, headers.get("content-type"))) return { store: false, reason: "deception" };
+  return verdict;
 }
 
 export function storePlan(c: Ctx, verdict: Extract<StoreVerdict, { store: true }>): StorePlan {

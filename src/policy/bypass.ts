@@ -8,6 +8,8 @@ import { parseCookies } from "./cache-key";
 export type BypassReason =
   | "route"
   | "method"
+  | "body"
+  | "path"
   | "upgrade"
   | "authorization"
   | "header"
@@ -23,6 +25,9 @@ export interface BypassVerdict {
 /** The methods whose answers we look up and store (RFC 9110 §9.2.3: GET, and HEAD from its GET). */
 export const CACHEABLE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD"]);
 
+/** Encoded `/`, `\`, `.`, NUL, CR, LF, `?`, `#`, `;`, once or twice encoded. */
+const AMBIGUOUS_PATH = /%(25)*(2f|5c|2e|00|0a|0d|3f|23|3b)/i;
+
 type Check = (route: CompiledRoute, method: string, url: URL, headers: Headers) => BypassVerdict | null;
 
 const checks: Check[] = [
@@ -34,6 +39,17 @@ const checks: Check[] = [
       return { reason: "method", detail: method };
     }
     return null;
+  },
+  function bodyOnSafeMethod(_route, _method, _url, headers) {
+    // A GET with a body (some search APIs) may be answered by its body, which no key
+    // includes: the origin must see it, and the answer must not be stored.
+    const length = headers.get("content-length");
+    return (length !== null && length.trim() !== "0") || headers.has("transfer-encoding") ? { reason: "body" } : null;
+  },
+  function ambiguousPath(_route, _method, url) {
+    // Encoded delimiters mean one thing to our matcher and perhaps another to the
+    // origin (`/static/..%2Faccount`): never store what such a path returns.
+    return AMBIGUOUS_PATH.test(url.pathname) ? { reason: "path" } : null;
   },
   function protocolUpgrade(_route, _method, _url, headers) {
     // A WebSocket handshake is a conversation, not a document.

@@ -47,7 +47,8 @@ export type NoStoreReason =
   | "no-freshness"
   | "ttl-zero"
   | "authorization"
-  | "request-no-store";
+  | "request-no-store"
+  | "deception";
 
 export interface ResponseFacts {
   status: number;

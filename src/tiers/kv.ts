@@ -33,7 +33,13 @@ function limit(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Ui
 /** How long a read may take before it counts as a miss (KV can be slow far from its data). */
 export const KV_READ_TIMEOUT_MS = 1500;
 
+/** KV accepts one write per second per key; more gets 429. */
+const KV_WRITE_INTERVAL_MS = 1000;
+
 export function kvTier(kv: KVNamespace, clock: Clock = systemClock): Tier {
+  // Per isolate: the last write per key, so a hot key is written at most once a second
+  // (the later writes are dropped: the entry just written is as good).
+  const lastWrite = new Map<string, number>();
   return {
     name: "kv",
     async get(at) {
@@ -57,8 +63,17 @@ export function kvTier(kv: KVNamespace, clock: Clock = systemClock): Tier {
           await body?.cancel();
           return false;
         }
+        const name = kvName(at);
+        const now = clock.now();
+        const last = lastWrite.get(name);
+        if (last !== undefined && now - last < KV_WRITE_INTERVAL_MS && now >= last) {
+          await body?.cancel();
+          return false;
+        }
+        lastWrite.set(name, now);
+        if (lastWrite.size > 10_000) lastWrite.delete(lastWrite.keys().next().value as string);
         const value = envelope(meta, body && limit(body, KV_MAX_BODY));
-        await kv.put(kvName(at), value, {
+        await kv.put(name, value, {
           expirationTtl: Math.max(KV_MIN_TTL, Math.ceil(retentionSeconds)),
           metadata: { v: meta.v, storedAt: meta.storedAt, route: meta.route, gen: meta.gen },
         });

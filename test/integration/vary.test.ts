@@ -8,7 +8,7 @@ import { origin } from "../support/origin";
 // variant, selected by the request's values of the headers the response names.
 describe("Vary (RFC 9111 §4.1)", () => {
   const h = harness({ defaults: { ttl: { edge: 600, kv: 600 }, maxVariants: 3 } });
-  const lang = (v?: string) => ({ headers: v === undefined ? {} : { "accept-language": v } });
+  const lang = (v?: string): RequestInit => ({ headers: v === undefined ? {} : { "accept-language": v } });
 
   it("one entry per variant; each request gets its own", async () => {
     const path = origin.path();
