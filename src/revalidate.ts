@@ -78,7 +78,7 @@ async function replace(c: Ctx, fetched: Fetched): Promise<Response> {
   const verdict = verdictFor(c, fetched, res.status, res.headers);
   const stored = verdict.store ? await storeResponse(c, res, verdict, fetched.responseTime) : null;
   if (!verdict.store || !stored?.stored) {
-    const detail = verdict.store ? "variant-cap" : verdict.reason;
+    const detail = !verdict.store ? verdict.reason : stored && !stored.stored ? stored.reason : "no-tier";
     return deliverFromOrigin(res, { ...deliverOptions(c), cacheable: false, status: { fwd: "stale", fwdStatus: res.status, detail } });
   }
   return deliverFromOrigin(new Response(stored.body, res), {

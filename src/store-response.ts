@@ -62,7 +62,7 @@ export function storePlan(c: Ctx, verdict: Extract<StoreVerdict, { store: true }
 
 export type Stored =
   | { stored: true; body: ReadableStream<Uint8Array> | null; done: Promise<boolean> }
-  | { stored: false; reason: "variant-cap" };
+  | { stored: false; reason: "variant-cap" | "no-tier" };
 
 /**
  * Stores an origin answer in the tiers the route allows, in the background, and
@@ -74,6 +74,8 @@ export async function storeResponse(
   verdict: Extract<StoreVerdict, { store: true }>,
   responseTime: number,
 ): Promise<Stored> {
+  const plan = storePlan(c, verdict);
+  if (plan.edge === 0 && plan.kv === 0) return { stored: false, reason: "no-tier" };
   const headers = stripHopByHop(res.headers);
   if (verdict.stripSetCookie) headers.delete("set-cookie");
   const tags = [...new Set([...c.route.tags, ...responseTags(res.headers)])];
@@ -108,7 +110,7 @@ export async function storeResponse(
   let client: ReadableStream<Uint8Array> | null = null;
   let toStore: ReadableStream<Uint8Array> | null = null;
   if (res.body) [client, toStore] = res.body.tee();
-  const done = storeEntry(c.deps.tiers, storePlan(c, verdict), c.primary, vary, at, meta, toStore && completeBody(toStore, meta.size))
+  const done = storeEntry(c.deps.tiers, plan, c.primary, vary, at, meta, toStore && completeBody(toStore, meta.size))
     .then((tiers) => tiers.length > 0);
   c.exec.waitUntil(done);
   return { stored: true, body: client, done };

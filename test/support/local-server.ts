@@ -1,0 +1,86 @@
+/**
+ * `npm start` as a user runs it, for end-to-end tests in Node: started in its own
+ * process group so a test can stop npm, tsx, wrangler and workerd at once.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import net, { type AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+export interface Started {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+export function npmStart(args: string[], env: NodeJS.ProcessEnv = {}): Started {
+  let out = "";
+  const child = spawn("npm", ["start", "--", ...args], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+/** Polls the runner's output for its banner; an end-to-end test may wait on a real process. */
+export async function untilRunning(s: Started, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!/edge-cache is running at/.test(s.output())) {
+    if (s.child.exitCode !== null) throw new Error(`npm start exited ${s.child.exitCode}:\n${s.output()}`);
+    if (Date.now() > deadline) throw new Error(`npm start not ready in time:\n${s.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function stop(s: Started | undefined): Promise<void> {
+  if (!s || s.child.exitCode !== null || s.child.pid === undefined) return;
+  const group = -s.child.pid;
+  process.kill(group, "SIGTERM");
+  const timer = setTimeout(() => {
+    try {
+      process.kill(group, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, 10_000);
+  await s.exited;
+  clearTimeout(timer);
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** Resident memory of every workerd process in the group started by `s`, in MB (Linux /proc). */
+export function workerdRssMb(s: Started): number {
+  const pgid = s.child.pid;
+  let total = 0;
+  for (const pid of readdirNumeric("/proc")) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      if (Number(fields[2]) !== pgid || !comm.startsWith("workerd")) continue;
+      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+      if (rss) total += Number(rss[1]) / 1024;
+    } catch {
+      // the process ended between listing and reading
+    }
+  }
+  return total;
+}
+
+function readdirNumeric(dir: string): number[] {
+  return readdirSync(dir).filter((n) => /^\d+$/.test(n)).map(Number);
+}
