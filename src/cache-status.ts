@@ -2,6 +2,8 @@
  * Our one Cache-Status entry (RFC 9211), as data until the last moment.
  */
 
+import { splitList } from "./policy/cache-control";
+
 export const CACHE_NAME = "edge-cache";
 
 /** RFC 9211 §2.2 forward reasons. */
@@ -40,7 +42,8 @@ export function formatCacheStatus(s: CacheStatus): string {
   if (s.fwdStatus !== undefined) params.push(`fwd-status=${s.fwdStatus}`);
   if (s.stored) params.push("stored");
   if (s.collapsed) params.push("collapsed");
-  if (s.ttl !== undefined) params.push(`ttl=${Math.trunc(s.ttl)}`);
+  // RFC 8941 §3.3.1: integers have at most 15 digits.
+  if (s.ttl !== undefined) params.push(`ttl=${Math.max(-999_999_999_999_999, Math.min(999_999_999_999_999, Math.trunc(s.ttl)))}`);
   if (s.detail) params.push(`detail=${item(s.detail)}`);
   return [CACHE_NAME, ...params].join("; ");
 }
@@ -50,9 +53,6 @@ export function formatCacheStatus(s: CacheStatus): string {
  * from the origin towards the user), replacing any that claims to be ours.
  */
 export function appendCacheStatus(headers: Headers, s: CacheStatus): void {
-  const upstream = (headers.get("cache-status") ?? "")
-    .split(",")
-    .map((v) => v.trim())
-    .filter((v) => v && v.split(";")[0]?.trim() !== CACHE_NAME);
+  const upstream = splitList(headers.get("cache-status") ?? "").filter((v) => v.split(";")[0]?.trim() !== CACHE_NAME);
   headers.set("cache-status", [...upstream, formatCacheStatus(s)].join(", "));
 }

@@ -5,6 +5,7 @@
  */
 import { appendCacheStatus, type CacheStatus } from "./cache-status";
 import { declaredLength, stripHopByHop } from "./origin";
+import { splitList } from "./policy/cache-control";
 import type { ResponseMeta } from "./tiers/entry";
 
 /** Consumed by us (RFC 9213 §2.1 says a targeted field may be kept; Cloudflare's own is not passed on). */
@@ -52,10 +53,12 @@ export function deliverFromOrigin(res: Response, o: DeliverOptions & { cacheable
 
 /** RFC 9110 §13.1.2 If-None-Match, weak comparison. */
 function etagMatches(ifNoneMatch: string, etag: string | null): boolean {
-  if (ifNoneMatch.trim() === "*") return etag !== null;
+  // `*` matches any current representation, with or without an ETag.
+  if (ifNoneMatch.trim() === "*") return true;
   if (etag === null) return false;
   const weak = (t: string) => t.trim().replace(/^W\//, "");
-  return ifNoneMatch.split(",").some((t) => weak(t) === weak(etag));
+  // Entity tags may contain commas inside their quotes (§8.8.3).
+  return splitList(ifNoneMatch).some((t) => weak(t) === weak(etag));
 }
 
 /** RFC 9110 §13.1.1, §13.1.3, §13.2.2: would the client's conditional turn this 200 into a 304? */
@@ -77,6 +80,8 @@ export function parseRange(value: string | null, size: number): { start: number;
   // Several ranges or other units: the whole representation is a valid answer (§14.2).
   if (!m || (m[1] === "" && m[2] === "")) return null;
   if (m[1] === "") {
+    // An empty representation has no suffix to select (§14.2): send it whole.
+    if (size === 0) return null;
     const suffix = Number(m[2]);
     if (suffix === 0) return "unsatisfiable";
     return { start: Math.max(0, size - suffix), end: size - 1 };

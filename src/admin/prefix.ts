@@ -22,7 +22,10 @@ export function canonicalPath(pathname: string): string {
   p = p.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
   const out: string[] = [];
   for (const seg of p.split("/")) {
-    if (seg === "..") out.pop();
+    // RFC 3986 §5.2.4: `..` at the root stays at the root.
+    if (seg === "..") {
+      if (out.length > 1) out.pop();
+    }
     else if (seg !== ".") out.push(seg);
   }
   return out.join("/").toLowerCase() || "/";

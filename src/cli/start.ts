@@ -13,15 +13,18 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 // Node 20 has no URLPattern, which route matching (and so validation) needs.
 import "urlpattern-polyfill";
+import { ADMIN_PREFIX } from "../admin/prefix";
 import { DEMO_PAGES, startDemoOrigin, type DemoOrigin } from "../demo/origin";
 import { parseRulesText } from "../rules/parse";
 import type { CompiledRules, Problem } from "../rules/types";
 import { parseStartArgs, UsageError, USAGE, type StartOptions } from "./args";
+import { formatProblem } from "./rules-check";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const STATE_DIR = path.join(ROOT, ".wrangler", "state");
@@ -53,7 +56,7 @@ async function main(): Promise<void> {
   const rulesPath = options.rules ?? path.join(ROOT, "config", options.origin ? "routes.json" : "demo.routes.json");
   const rules = await loadRules(rulesPath);
   const fixedOrigin = options.origin ?? (options.rules ? rules.origin ?? undefined : undefined);
-  if (fixedOrigin) checkRules(withOrigin(rules, fixedOrigin), `${rulesPath} with origin ${fixedOrigin}`);
+  if (fixedOrigin) checkRules(withOrigin(rules, fixedOrigin), `${display(rulesPath)} with origin ${fixedOrigin}`);
   await assertPortFree(options.port);
   if (options.fresh) await rm(STATE_DIR, { recursive: true, force: true });
 
@@ -78,24 +81,30 @@ async function loadRules(file: string): Promise<CompiledRules> {
   } catch (e) {
     throw new Fatal(`cannot read the rules file ${file}: ${(e as Error).message}`);
   }
-  return checkRules(text, file);
+  return checkRules(text, display(file));
 }
 
 /** Validates rules text; prints every problem; refuses (exit 1) when any is an error. */
 function checkRules(text: string, what: string): CompiledRules {
   const { rules, problems } = parseRulesText(text);
-  if (problems.length > 0) process.stderr.write(`${what}:\n${problems.map(formatProblem).join("")}`);
+  // The same lines as `edge-cache rules check`, so one file reads the same everywhere.
+  if (problems.length > 0) process.stderr.write(`${what}:\n${problems.map((p) => `  ${formatProblem(p)}\n`).join("")}`);
   if (!rules) throw new Fatal(`the rules file is invalid (${count(problems, "error")}); nothing was started`);
   return rules;
 }
 
-function formatProblem(p: Problem): string {
-  return `  ${p.severity} ${p.path}: ${p.message}\n${p.hint ? `      hint: ${p.hint}\n` : ""}`;
+/** Relative to where the user stands when that is shorter, else absolute. */
+function display(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : path.resolve(file);
 }
 
 function count(problems: Problem[], severity: Problem["severity"]): string {
-  const n = problems.filter((p) => p.severity === severity).length;
-  return `${n} ${severity}${n === 1 ? "" : "s"}`;
+  return plural(problems.filter((p) => p.severity === severity).length, severity);
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 function withOrigin(rules: CompiledRules, origin: string): string {
@@ -107,9 +116,11 @@ async function assertPortFree(port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) =>
       reject(
-        e.code === "EADDRINUSE"
-          ? new Fatal(`port ${port} on ${HOST} is already in use (another npm start?); choose another with --port N`)
-          : e,
+        new Fatal(
+          e.code === "EADDRINUSE"
+            ? `port ${port} on ${HOST} is already in use (another npm start?); choose another with --port N`
+            : `cannot listen on ${HOST}:${port} (${e.code ?? e.message}); choose another port with --port N`,
+        ),
       ),
     );
     server.listen(port, HOST, () => server.close(() => resolve()));
@@ -124,10 +135,11 @@ function startWrangler(options: StartOptions, rulesJson: string): ChildProcess {
       throw new Fatal(`${v.slice(0, v.indexOf(":"))} is too large to pass to wrangler dev (over ${MAX_VAR_BYTES} bytes)`);
     }
   }
-  const require = createRequire(import.meta.url);
-  const bin = path.join(path.dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
+  // wrangler's bin is a wrapper that spawns this same CLI with these flags but neither
+  // forwards signals nor reports a signal death; running the CLI ourselves gets both.
+  const cli = createRequire(import.meta.url).resolve("wrangler");
   const args = [
-    bin, "dev", "--config", path.join(ROOT, "wrangler.jsonc"), "--local",
+    "--no-warnings", "--experimental-vm-modules", cli, "dev", "--config", path.join(ROOT, "wrangler.jsonc"), "--local",
     "--ip", HOST, "--port", String(options.port), "--persist-to", STATE_DIR,
     "--show-interactive-dev-session=false",
     ...vars.flatMap((v) => ["--var", v]),
@@ -142,7 +154,10 @@ function startWrangler(options: StartOptions, rulesJson: string): ChildProcess {
   return child;
 }
 
-/** Resolves once wrangler says it is ready and its port accepts connections. */
+/**
+ * Resolves once wrangler says it is ready, the Worker answers, and wrangler has logged
+ * that answer (so the banner comes last); rejects on a build failure or a timeout.
+ */
 function waitReady(wrangler: ChildProcess, port: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
@@ -150,44 +165,67 @@ function waitReady(wrangler: ChildProcess, port: number): Promise<void> {
       READY_TIMEOUT_MS,
     );
     wrangler.once("exit", () => clearTimeout(timer));
-    let ready = false;
+    let phase: "starting" | "probing" | "done" = "starting";
+    let probeLogged: () => void = () => {};
+    const onLine = (line: string) => {
+      // eslint-disable-next-line no-control-regex
+      const plain = line.replace(/\x1b\[[0-9;]*m/g, "");
+      if (phase === "probing" && plain.includes(`GET ${ADMIN_PREFIX} `)) probeLogged();
+      if (phase !== "starting") return;
+      // Wrangler would sit waiting for a file change; a run command had better stop and say so.
+      if (/Build failed/.test(plain)) reject(new Fatal("the Worker failed to build (see above); nothing is running"));
+      if (!/Ready on http/.test(plain)) return;
+      phase = "probing";
+      clearTimeout(timer);
+      const logged = new Promise<void>((r) => (probeLogged = r));
+      workerAnswers(port)
+        .then(() => Promise.race([logged, new Promise((r) => setTimeout(r, 500))]))
+        .then(() => {
+          phase = "done";
+          resolve();
+        }, reject);
+    };
     // Not closed afterwards: closing a readline pauses its input, which would stall
     // wrangler's output that we also pipe to the terminal.
-    createInterface({ input: wrangler.stdout! }).on("line", (line) => {
-      // eslint-disable-next-line no-control-regex
-      if (ready || !/Ready on http/.test(line.replace(/\x1b\[[0-9;]*m/g, ""))) return;
-      ready = true;
-      clearTimeout(timer);
-      connects(port).then(resolve, reject);
-    });
-  });
-}
-
-function connects(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, HOST, () => {
-      socket.end();
-      resolve();
-    });
-    socket.once("error", reject);
+    createInterface({ input: wrangler.stdout! }).on("line", onLine);
+    createInterface({ input: wrangler.stderr! }).on("line", onLine);
   });
 }
 
 /**
- * One way out for every cause: a signal to us (exit 0, or 1 if wrangler fails to stop),
- * or wrangler exiting by itself (its exit code). Either way the demo origin closes.
+ * Asks the Worker itself (wrangler's proxy may be listening before it): an admin path,
+ * because those never reach the origin, so starting up sends nothing to a real site
+ * and leaves the cache untouched. Any HTTP answer will do.
+ */
+async function workerAnswers(port: number): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await fetch(`http://${HOST}:${port}${ADMIN_PREFIX}`, { signal: AbortSignal.timeout(10_000) });
+      await res.body?.cancel();
+      return;
+    } catch (e) {
+      if (attempt >= 20) throw new Fatal(`the Worker does not answer on port ${port}: ${(e as Error).message}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/**
+ * One way out for every cause: a signal to us or a failure of ours (stop wrangler,
+ * killing it if it lingers, then exit with `code`), or wrangler exiting by itself (exit
+ * with its code, 128 + signal number if a signal ended it). The demo origin closes too.
  */
 function stopper(wrangler: ChildProcess, demo: DemoOrigin | null): (code: number) => Promise<void> {
   let stopping = false;
   const exited = new Promise<number>((resolve) =>
-    wrangler.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))),
+    wrangler.once("exit", (code, signal) => resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0))),
   );
   void exited.then(async (code) => {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`edge-cache: wrangler dev exited (code ${code}); stopping\n`);
     await demo?.close();
-    process.exit(code === 0 ? 0 : code);
+    process.exit(code);
   });
   return async (code) => {
     if (stopping) return;
@@ -211,13 +249,12 @@ interface BannerInput {
 }
 
 function banner({ workerUrl, origin, demo, rulesPath, rules, options }: BannerInput): string {
-  const rel = path.relative(process.cwd(), rulesPath) || rulesPath;
   const lines = [
     "",
     `edge-cache is running at ${workerUrl}`,
     `  origin  ${origin}${demo ? " (built-in demo)" : ""}`,
-    `  rules   ${rel} (${rules.routes.length} routes: ${rules.routes.map((r) => r.name).join(", ")})`,
-    `  state   ${path.relative(process.cwd(), STATE_DIR) || STATE_DIR} (local Cache API and KV; --fresh empties it)`,
+    `  rules   ${display(rulesPath)} (${plural(rules.routes.length, "route")}: ${rules.routes.map((r) => r.name).join(", ")})`,
+    `  state   ${display(STATE_DIR)} (local Cache API and KV; --fresh empties it)`,
     `  admin   ${options.adminToken ? "token set" : "no token (pass --admin-token TOKEN)"}`,
     "",
   ];
@@ -225,13 +262,14 @@ function banner({ workerUrl, origin, demo, rulesPath, rules, options }: BannerIn
     const width = Math.max(...Object.keys(DEMO_PAGES).map((p) => p.length));
     lines.push("Demo pages:");
     for (const [p, page] of Object.entries(DEMO_PAGES)) lines.push(`  ${p.padEnd(width)}  ${page.shows}`);
-    lines.push(
-      "",
-      "Try (run each twice and watch Cache-Status):",
-      `  curl -si ${workerUrl}/assets/app.js     # fwd=uri-miss; stored, then hit`,
-      `  curl -si ${workerUrl}/account           # never a hit: the page sets a cookie`,
-      `  curl -si -b session=x ${workerUrl}/blog/hello   # fwd=bypass; detail=cookie`,
-    );
+    const tries = [
+      [`curl -si ${workerUrl}/assets/app.js`, "fwd=uri-miss; stored, then hit"],
+      [`curl -si ${workerUrl}/account`, "never a hit: the page sets a cookie"],
+      [`curl -si -b session=x ${workerUrl}/blog/hello`, "fwd=bypass; detail=cookie"],
+    ] as const;
+    const cmdWidth = Math.max(...tries.map(([cmd]) => cmd.length));
+    lines.push("", "Try (run each twice and watch Cache-Status):");
+    for (const [cmd, note] of tries) lines.push(`  ${cmd.padEnd(cmdWidth)}  # ${note}`);
   } else {
     lines.push("Try (twice, and watch Cache-Status):", `  curl -si ${workerUrl}/`);
   }

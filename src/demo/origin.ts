@@ -143,7 +143,7 @@ function indexPage(): Page {
         "edge-cache demo origin",
         `<p>Each page counts the requests that reached the origin. Origin request #${n}.</p><ul>` +
           Object.entries(DEMO_PAGES)
-            .map(([path, p]) => `<li><a href="${path}">${path}</a>: ${p.title.toLowerCase()}; ${p.shows}</li>`)
+            .map(([path, p]) => `<li><a href="${path}">${path}</a>: ${p.title} (${p.shows})</li>`)
             .join("") +
           "</ul>",
       ),

@@ -15,19 +15,43 @@ export type Directives = ReadonlyMap<string, string | true>;
 export function parseDirectives(value: string | null): Directives {
   const out = new Map<string, string | true>();
   if (!value) return out;
-  // Split on commas outside quotes: `no-cache="set-cookie, foo"` is one directive.
-  const re = /\s*([^\s=,]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^,]*))?\s*(?:,|$)/gy;
-  let m: RegExpExecArray | null;
-  while (re.lastIndex < value.length && (m = re.exec(value)) !== null) {
-    if (m[0] === "") break;
-    const name = (m[1] ?? "").toLowerCase();
-    if (!name || out.has(name)) continue;
-    let arg: string | true = true;
-    if (m[2] !== undefined) {
-      arg = m[2].startsWith('"') ? m[2].slice(1, -1).replace(/\\(.)/g, "$1") : m[2].trim();
+  // RFC 9110 §5.6.1.2: empty list elements are ignored; commas inside a quoted
+  // argument (`no-cache="set-cookie, foo"`) do not end the directive.
+  for (const element of splitList(value)) {
+    const eq = element.indexOf("=");
+    const name = (eq < 0 ? element : element.slice(0, eq)).trim().toLowerCase();
+    // A directive name is a token (RFC 9110 §5.6.2); anything else is not a directive.
+    if (!TOKEN.test(name) || out.has(name)) continue;
+    if (eq < 0) {
+      out.set(name, true);
+      continue;
     }
-    out.set(name, arg);
+    const raw = element.slice(eq + 1).trim();
+    out.set(name, raw.startsWith('"') && raw.endsWith('"') && raw.length >= 2 ? raw.slice(1, -1).replace(/\\(.)/g, "$1") : raw);
   }
+  return out;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+
+/** Splits a comma-separated field value, keeping commas inside quoted strings (RFC 9110 §5.6.4). */
+export function splitList(value: string): string[] {
+  const out: string[] = [];
+  let current = "";
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i]!;
+    if (quoted && ch === "\\" && i + 1 < value.length) {
+      current += ch + value[++i];
+      continue;
+    }
+    if (ch === '"') quoted = !quoted;
+    if (ch === "," && !quoted) {
+      if (current.trim()) out.push(current.trim());
+      current = "";
+    } else current += ch;
+  }
+  if (current.trim()) out.push(current.trim());
   return out;
 }
 

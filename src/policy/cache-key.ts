@@ -72,11 +72,13 @@ export function buildCacheKey(url: URL, headers: Headers, key: CompiledKey): Cac
   if (search) {
     for (const pair of search.split("&")) {
       if (!pair) continue;
-      const eq = pair.indexOf("=");
-      const name = decodeName(eq < 0 ? pair : pair.slice(0, eq));
+      // Normalize first, so that spellings that differ only in encoding sort alike.
+      const raw = normalizePercentEncoding(pair);
+      const eq = raw.indexOf("=");
+      const name = decodeName(eq < 0 ? raw : raw.slice(0, eq));
       const listed = key.query.names.test(name);
       if (key.query.mode === "ignore" ? listed : !listed) dropped.push(name);
-      else kept.push({ name, raw: normalizePercentEncoding(pair) });
+      else kept.push({ name, raw });
     }
   }
   if (key.query.sort) {

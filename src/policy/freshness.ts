@@ -64,12 +64,13 @@ export interface ResponseFacts {
 function explicitLifetime(
   facts: ResponseFacts,
 ): { seconds: number; source: LifetimeSource } | null {
-  const { directives } = governingDirectives(facts.headers);
+  const { field, directives } = governingDirectives(facts.headers);
   const sMaxage = deltaSeconds(directives, "s-maxage");
   if (sMaxage !== null) return { seconds: sMaxage, source: "s-maxage" };
   const maxAge = deltaSeconds(directives, "max-age");
   if (maxAge !== null) return { seconds: maxAge, source: "max-age" };
-  const expires = facts.headers.get("expires");
+  // RFC 9213 §2.1: a cache obeying a targeted field ignores Expires as well.
+  const expires = field === "cache-control" ? facts.headers.get("expires") : null;
   if (expires !== null) {
     const exp = Date.parse(expires);
     if (Number.isNaN(exp)) return { seconds: 0, source: "expires" };
@@ -99,8 +100,9 @@ export function statusTtl(route: CompiledRoute, status: number): number | null {
 export function correctedInitialAge(facts: ResponseFacts): number {
   const date = Date.parse(facts.headers.get("date") ?? "");
   const apparentAge = Number.isNaN(date) ? 0 : Math.max(0, (facts.responseTime - date) / 1000);
-  const ageHeader = Number.parseInt(facts.headers.get("age") ?? "", 10);
-  const ageValue = Number.isNaN(ageHeader) || ageHeader < 0 ? 0 : ageHeader;
+  // §5.1: Age is delta-seconds; anything else is ignored, and huge values cap at 2^31 (§1.2.2).
+  const rawAge = (facts.headers.get("age") ?? "").trim();
+  const ageValue = /^\d+$/.test(rawAge) ? Math.min(Number(rawAge), 2 ** 31) : 0;
   const responseDelay = Math.max(0, (facts.responseTime - facts.requestTime) / 1000);
   return Math.floor(Math.max(apparentAge, ageValue + responseDelay));
 }

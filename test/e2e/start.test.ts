@@ -1,0 +1,209 @@
+/**
+ * `npm start` as a user runs it: a real npm, tsx, wrangler dev and workerd, driven over
+ * HTTP with undici. Wrangler's local state persists between runs (that is the point of
+ * it), so every URL here carries a per-run query string to start from a miss.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import http from "node:http";
+import net, { type AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { request } from "undici";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const RUN = `run=${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+interface Started {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+function npmStart(args: string[], env: Record<string, string> = {}): Started {
+  let out = "";
+  // Its own process group, so that afterAll can stop npm, tsx, wrangler and workerd at once.
+  const child = spawn("npm", ["start", "--", ...args], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function untilRunning(s: Started, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!/edge-cache is running at/.test(s.output())) {
+    if (s.child.exitCode !== null) throw new Error(`npm start exited ${s.child.exitCode}:\n${s.output()}`);
+    if (Date.now() > deadline) throw new Error(`npm start not ready in time:\n${s.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stop(s: Started | undefined): Promise<void> {
+  if (!s || s.child.exitCode !== null || s.child.pid === undefined) return;
+  const group = -s.child.pid;
+  process.kill(group, "SIGTERM");
+  const timer = setTimeout(() => {
+    try {
+      process.kill(group, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, 10_000);
+  await s.exited;
+  clearTimeout(timer);
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function get(url: string, headers: Record<string, string> = {}) {
+  const res = await request(url, { headers });
+  return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
+}
+
+const cacheStatus = (r: { headers: Record<string, unknown> }) => String(r.headers["cache-status"] ?? "");
+
+describe("npm start (demo)", () => {
+  let s: Started | undefined;
+  let base = "";
+
+  beforeAll(async () => {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    s = npmStart(["--port", String(port), "--admin-token", "flag-token"]);
+    await untilRunning(s);
+  });
+  afterAll(() => stop(s));
+
+  it("prints where it runs and what to try", () => {
+    expect(s!.output()).toContain(`edge-cache is running at ${base}`);
+    expect(s!.output()).toContain(`curl -si ${base}/assets/app.js`);
+  });
+
+  it("serves an asset from the origin once, then from the cache", async () => {
+    const first = await get(`${base}/assets/app.js?${RUN}`);
+    const second = await get(`${base}/assets/app.js?${RUN}`);
+    expect(first.status).toBe(200);
+    expect(cacheStatus(first)).toContain("fwd=uri-miss");
+    expect(cacheStatus(first)).toContain("stored");
+    expect(cacheStatus(second)).toContain("hit");
+    // The demo body carries the origin's request count: the same body means one origin hit.
+    expect(first.body).toMatch(/origin request #\d+/);
+    expect(second.body).toBe(first.body);
+  });
+
+  it("never serves the cookie-setting page from the cache", async () => {
+    const first = await get(`${base}/account?${RUN}`);
+    const second = await get(`${base}/account?${RUN}`);
+    expect(first.headers["set-cookie"]).toBeDefined();
+    expect(cacheStatus(first)).not.toMatch(/\bhit\b/);
+    expect(cacheStatus(second)).not.toMatch(/\bhit\b/);
+    expect(second.body).not.toBe(first.body);
+  });
+
+  it("gives the Worker the admin token from --admin-token", async () => {
+    expect((await get(`${base}/.edge-cache/`)).status).toBe(401);
+    expect((await get(`${base}/.edge-cache/`, { authorization: "Bearer flag-token" })).status).not.toBe(401);
+  });
+
+  it("passes requests with a session cookie through", async () => {
+    const r = await get(`${base}/blog/hello?${RUN}`, { cookie: "session=abc" });
+    expect(cacheStatus(r)).toContain("fwd=bypass");
+    expect(cacheStatus(r)).toContain("detail=cookie");
+  });
+});
+
+describe("npm start --origin URL --rules FILE", () => {
+  let s: Started | undefined;
+  let origin: http.Server | undefined;
+  let dir = "";
+  let hits = 0;
+
+  beforeAll(async () => {
+    origin = http.createServer((_req, res) => {
+      hits++;
+      res.writeHead(200, { "content-type": "text/plain", "cache-control": "max-age=300" });
+      res.end(`custom origin #${hits}`);
+    });
+    await new Promise<void>((r) => origin!.listen(0, "127.0.0.1", () => r()));
+    dir = await mkdtemp(path.join(os.tmpdir(), "edge-cache-start-"));
+    const rules = path.join(dir, "rules.json");
+    await writeFile(rules, JSON.stringify({ version: 1, routes: [{ name: "all", match: { path: "/*" }, ttl: { edge: 300 } }] }));
+    const port = await freePort();
+    const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+    s = npmStart(["--origin", originUrl, "--rules", rules, "--port", String(port)], { ADMIN_TOKEN: "t0k:en" });
+    await untilRunning(s);
+  });
+  afterAll(async () => {
+    await stop(s);
+    await new Promise((r) => origin?.close(r));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("puts the Worker in front of that origin with those rules", async () => {
+    const base = /edge-cache is running at (\S+)/.exec(s!.output())![1]!;
+    const before = hits;
+    const first = await get(`${base}/page?${RUN}`);
+    const second = await get(`${base}/page?${RUN}`);
+    expect(first.body).toMatch(/^custom origin #\d+$/);
+    expect(second.body).toBe(first.body);
+    expect(cacheStatus(second)).toContain("hit");
+    expect(hits - before).toBe(1);
+  });
+
+  it("gives the Worker ADMIN_TOKEN from the environment, never printing it", async () => {
+    const base = /edge-cache is running at (\S+)/.exec(s!.output())![1]!;
+    const res = await get(`${base}/.edge-cache/`, { authorization: "Bearer t0k:en" });
+    expect(res.status).not.toBe(401);
+    expect(s!.output()).toContain("admin   token set");
+    expect(s!.output()).not.toContain("t0k:en");
+  });
+});
+
+describe("npm start refuses", () => {
+  it("an invalid rules file, printing every problem (exit 1)", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "edge-cache-start-"));
+    const file = path.join(dir, "bad.json");
+    await writeFile(file, JSON.stringify({ version: 1, routes: [{ name: "a", match: { path: "/*" }, ttl: { kv: 5 } }] }));
+    try {
+      const s = npmStart(["--rules", file, "--port", String(await freePort())]);
+      expect(await s.exited).toBe(1);
+      expect(s.output()).toContain("$.routes[0].ttl.kv");
+      expect(s.output()).toContain("nothing was started");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("an unknown flag, with the usage (exit 2)", async () => {
+    const s = npmStart(["--bogus"]);
+    expect(await s.exited).toBe(2);
+    expect(s.output()).toContain("--bogus");
+    expect(s.output()).toContain("Usage: npm start");
+  });
+
+  it("a port in use, saying so (exit 1)", async () => {
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, "127.0.0.1", () => r()));
+    try {
+      const s = npmStart(["--port", String((busy.address() as AddressInfo).port)]);
+      expect(await s.exited).toBe(1);
+      expect(s.output()).toContain("already in use");
+    } finally {
+      await new Promise((r) => busy.close(r));
+    }
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * Secondary keys from Vary (RFC 9111 §4.1): which names, how the request's values
+ * are compared, and that variants never meet when their requests differ.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { acceptEncodingBucket, variantKey, varyNames } from "../../src/policy/vary";
+
+const names = (vary: string | null) => varyNames(new Headers(vary === null ? {} : { vary }));
+
+describe("varyNames", () => {
+  it.each<[string, string | null, string[] | null]>([
+    ["no Vary: null", null, null],
+    ["an empty Vary names nothing: null", "", null],
+    ["only commas name nothing: null", " , ,", null],
+    ["one name, lower-cased (field names are case-insensitive, RFC 9110 §5.1)", "Accept-Encoding", ["accept-encoding"]],
+    ["several, sorted", "User-Agent, Accept-Language,accept", ["accept", "accept-language", "user-agent"]],
+    ["duplicates in any case once", "Accept, accept, ACCEPT", ["accept"]],
+    ["§4.1 '*' is kept for the caller to refuse", "Accept, *", ["*", "accept"]],
+  ])("%s", (_name, vary, expected) => {
+    expect(names(vary)).toEqual(expected);
+  });
+
+  it("Vary split over several field lines reads as one list (RFC 9110 §5.3)", () => {
+    const h = new Headers();
+    h.append("vary", "Accept-Language");
+    h.append("vary", "Accept-Encoding");
+    expect(varyNames(h)).toEqual(["accept-encoding", "accept-language"]);
+  });
+});
+
+describe("acceptEncodingBucket", () => {
+  it.each<[string, string]>([
+    ["gzip, deflate, br", "br"],
+    ["br", "br"],
+    ["BR;q=1.0, gzip", "br"],
+    ["gzip, deflate", "gzip"],
+    ["GZIP", "gzip"],
+    ["deflate", "identity"],
+    ["identity", "identity"],
+    ["", "identity"],
+    ["brotli", "identity"],
+    ["gzipped", "identity"],
+    ["x-gzip", "gzip"], // RFC 9110 §8.4.1.3: x-gzip is gzip
+    ["zstd, br, gzip", "br"],
+  ])("%j → %s", (value, expected) => {
+    expect(acceptEncodingBucket(value)).toBe(expected);
+  });
+});
+
+describe("variantKey (§4.1)", () => {
+  const key = (headers: Record<string, string>, vary = ["accept-language"], epoch = 1) =>
+    variantKey("https://x.test/p", epoch, vary, new Headers(headers));
+
+  it("is the primary key, the index epoch and the named values", () => {
+    expect(key({ "accept-language": "en" })).toBe('https://x.test/p\nvary@1:[["accept-language","en"]]');
+  });
+
+  it("§4.1 an absent header is not the same as an empty one", () => {
+    expect(key({})).toBe('https://x.test/p\nvary@1:[["accept-language",null]]');
+    expect(key({ "accept-language": "" })).toBe('https://x.test/p\nvary@1:[["accept-language",""]]');
+  });
+
+  it("§4.1 values are compared after folding whitespace", () => {
+    expect(key({ "accept-language": "en,  de" })).toBe(key({ "accept-language": "en, de" }));
+    expect(key({ "accept-language": "en,\tde" })).toBe(key({ "accept-language": "en, de" }));
+    expect(key({ "accept-language": "en,de" })).not.toBe(key({ "accept-language": "en, de" }));
+  });
+
+  it("§4.1 values keep their case (only names are case-insensitive)", () => {
+    expect(key({ "accept-language": "EN" })).not.toBe(key({ "accept-language": "en" }));
+  });
+
+  it("buckets Accept-Encoding, so browsers of one class share a variant", () => {
+    const ae = (v: string) => key({ "accept-encoding": v }, ["accept-encoding"]);
+    expect(ae("gzip, deflate, br")).toBe(ae("br, gzip"));
+    expect(ae("gzip, deflate, br")).toBe('https://x.test/p\nvary@1:[["accept-encoding","br"]]');
+    expect(ae("gzip")).not.toBe(ae("br"));
+    expect(key({}, ["accept-encoding"])).toBe('https://x.test/p\nvary@1:[["accept-encoding",null]]');
+  });
+
+  it("another epoch is another key, so variants of an older index are never found", () => {
+    expect(key({ "accept-language": "en" }, undefined, 2)).not.toBe(key({ "accept-language": "en" }, undefined, 1));
+  });
+
+  it("never gives two different requests the same variant, and a value cannot forge another dimension", () => {
+    const value = fc.option(fc.constantFrom("", "en", "de", "a, b", '"', '\\"', '"],["x","y', "é"), { nil: null });
+    const request = fc.record({ a: value, b: value });
+    const vary = ["x-a", "x-b"];
+    const headersOf = ({ a, b }: { a: string | null; b: string | null }) => {
+      const h = new Headers();
+      if (a !== null) h.set("x-a", a);
+      if (b !== null) h.set("x-b", b);
+      return h;
+    };
+    fc.assert(
+      fc.property(request, request, (r1, r2) => {
+        const same = r1.a === r2.a && r1.b === r2.b;
+        expect(variantKey("p", 1, vary, headersOf(r1)) === variantKey("p", 1, vary, headersOf(r2))).toBe(same);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
