@@ -95,11 +95,19 @@ async function send({ pool, path, rec, isHit, timeoutMs }: SendOptions): Promise
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
+    const ok = res.statusCode >= 200 && res.statusCode < 300;
     let bytes = 0;
-    for await (const chunk of res.body) bytes += (chunk as Buffer).length;
+    let head = "";
+    for await (const chunk of res.body) {
+      bytes += (chunk as Buffer).length;
+      if (!ok && head.length < 300) head += (chunk as Buffer).toString("utf8");
+    }
     const ms = performance.now() - t0;
-    if (res.statusCode >= 200 && res.statusCode < 300) rec.ok(ms, isHit?.(res.headers) ?? false, bytes);
-    else rec.fail(ms, res.statusCode, `HTTP ${res.statusCode} for ${path}`);
+    if (ok) rec.ok(ms, isHit?.(res.headers) ?? false, bytes);
+    else {
+      const status = res.headers["cache-status"] ?? res.headers["x-cache-status"] ?? "";
+      rec.fail(ms, res.statusCode, `HTTP ${res.statusCode} for ${path} [${String(status)}] ${head.slice(0, 300).replace(/\s+/g, " ")}`);
+    }
   } catch (err) {
     rec.fail(performance.now() - t0, 0, `${(err as Error).message} for ${path}`);
   }
@@ -171,9 +179,12 @@ export async function replay(o: ReplayOptions): Promise<LoadResult & { unsent: n
 /** `n` requests for one path, all at once, each on its own connection (opened beforehand). */
 export async function burst(base: string, path: string, n: number, isHit?: HitTest, timeoutMs = 30_000): Promise<LoadResult> {
   const p = pool(base, n);
-  // Open the connections first, so the requests leave together rather than as sockets connect.
+  // Open the connections first, so the requests leave together rather than as sockets
+  // connect. Distinct URLs: a cache with request collapsing would queue identical ones.
   await Promise.all(
-    Array.from({ length: n }, () => p.request({ path: "/__bench/ping", method: "GET" }).then((r) => r.body.dump(), () => {})),
+    Array.from({ length: n }, (_, i) =>
+      p.request({ path: `/__bench/ping/${i}`, method: "GET" }).then((r) => r.body.dump(), () => {}),
+    ),
   );
   const rec = new Recorder(n);
   const t0 = performance.now();

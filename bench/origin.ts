@@ -5,6 +5,7 @@
  *   /hit/*, /kv/*, /o/*   200, a small HTML body, `Cache-Control: public, max-age=3600`
  *   /herd/*               the same after a delay (so a herd piles up behind the first miss)
  *   /big/<bytes>/*        a body of <bytes> streamed in 64 KiB chunks, with Content-Length
+ *                         (chunked instead with `?chunked=1`)
  *   /stale/*              200, `Cache-Control: public, max-age=<staleMaxAge>`
  *
  * `stop()` closes the listener and every open connection (the "origin down" of the
@@ -65,7 +66,7 @@ export async function startOrigin(options: OriginOptions = {}): Promise<BenchOri
       bytesSent += body.length;
       res.end(req.method === "HEAD" ? undefined : body);
     };
-    if (path.startsWith("/big/")) return void streamBig(path, res);
+    if (path.startsWith("/big/")) return void streamBig(path, res, raw.includes("chunked=1"));
     if (path.startsWith("/stale/")) return send(`public, max-age=${staleMaxAge}`, page(path, pageBytes));
     if (path.startsWith("/herd/")) {
       setTimeout(() => send("public, max-age=3600", page(path, pageBytes)), herdDelayMs);
@@ -79,7 +80,7 @@ export async function startOrigin(options: OriginOptions = {}): Promise<BenchOri
   });
 
   /** Streams `/big/<bytes>/...` with back-pressure, so the origin itself never buffers. */
-  function streamBig(path: string, res: http.ServerResponse): void {
+  function streamBig(path: string, res: http.ServerResponse, chunked: boolean): void {
     const total = Number(path.split("/")[2]);
     if (!Number.isSafeInteger(total) || total <= 0) {
       res.writeHead(400).end();
@@ -87,7 +88,7 @@ export async function startOrigin(options: OriginOptions = {}): Promise<BenchOri
     }
     res.writeHead(200, {
       "content-type": "application/octet-stream",
-      "content-length": String(total),
+      ...(chunked ? {} : { "content-length": String(total) }),
       "cache-control": "public, max-age=3600",
     });
     let left = total;

@@ -21,6 +21,10 @@ export interface WorkerProcess {
   stderrLines: string[];
   stderrCount: number;
   stdoutCount: number;
+  /** Log lines on stdout that report a 5xx answer (edge-cache logs one JSON line per request), first 20. */
+  stdout5xx: string[];
+  /** The DevTools endpoint of workerd, when started with `inspect`. */
+  inspectorUrl: string | null;
   dispose(): Promise<void>;
 }
 
@@ -32,6 +36,8 @@ export interface WorkerSpec {
   compatibilityFlags?: string[];
   bindings?: Record<string, string>;
   kv?: string[];
+  /** Open workerd's inspector (for CPU profiles, bench/profile.ts). */
+  inspect?: boolean;
 }
 
 /** Children of this process with the given command name. */
@@ -71,11 +77,13 @@ async function launch(spec: WorkerSpec): Promise<WorkerProcess> {
   const persistRoot = await mkdtemp(path.join(os.tmpdir(), `edge-cache-bench-${spec.name}-`));
   const before = childPids("workerd");
   const stderrLines: string[] = [];
+  const stdout5xx: string[] = [];
   const counts = { stderr: 0, stdout: 0 };
   const mf = new Miniflare({
     name: spec.name,
     modules: true,
     scriptPath: spec.scriptPath,
+    modulesRoot: path.dirname(spec.scriptPath),
     compatibilityDate: spec.compatibilityDate,
     compatibilityFlags: spec.compatibilityFlags ?? [],
     bindings: spec.bindings ?? {},
@@ -84,11 +92,19 @@ async function launch(spec: WorkerSpec): Promise<WorkerProcess> {
     host: "127.0.0.1",
     port: 0,
     cf: false,
+    ...(spec.inspect ? { inspectorPort: 0 } : {}),
     defaultPersistRoot: persistRoot,
     log: new NoOpLog(),
     // The Workers' per-request log lines are part of their cost, but not of our output.
     handleRuntimeStdio(stdout, stderr) {
-      stdout.on("data", (b: Buffer) => (counts.stdout += countLines(b)));
+      let partialOut = "";
+      stdout.on("data", (b: Buffer) => {
+        counts.stdout += countLines(b);
+        if (stdout5xx.length >= 20) return;
+        const lines = (partialOut + b.toString("utf8")).split("\n");
+        partialOut = lines.pop() ?? "";
+        for (const l of lines) if (stdout5xx.length < 20 && /"status":5\d\d/.test(l)) stdout5xx.push(l.slice(0, 1000));
+      });
       let partial = "";
       stderr.on("data", (b: Buffer) => {
         const lines = (partial + b.toString("utf8")).split("\n");
@@ -98,13 +114,23 @@ async function launch(spec: WorkerSpec): Promise<WorkerProcess> {
       });
     },
   });
-  const url = (await mf.ready).toString().replace(/\/$/, "");
+  let url: string;
+  try {
+    url = (await mf.ready).toString().replace(/\/$/, "");
+  } catch (e) {
+    await mf.dispose().catch(() => {});
+    await rm(persistRoot, { recursive: true, force: true }).catch(() => {});
+    throw new Error(`workerd did not start ${spec.name}: ${(e as Error).message}\n${stderrLines.join("\n")}`);
+  }
+  const inspectorUrl = spec.inspect ? (await mf.getInspectorURL()).toString() : null;
   const after = childPids("workerd");
   const fresh = [...after].filter((p) => !before.has(p));
   return {
     url,
     pid: fresh.length === 1 ? fresh[0]! : null,
     stderrLines,
+    stdout5xx,
+    inspectorUrl,
     get stderrCount() {
       return counts.stderr;
     },
@@ -161,5 +187,32 @@ export function resetPeak(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux this runs on
+
+/** CPU time (user + system, ms) used so far by a process and its direct children (nginx's workers). */
+export function cpuMsOf(pid: number): number | null {
+  const read = (p: number) => {
+    const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields after the command: state(0) ppid(1) ... utime(11) stime(12)
+    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+  };
+  try {
+    let ticks = read(pid).ticks;
+    for (const e of readdirSync("/proc")) {
+      if (!/^\d+$/.test(e) || Number(e) === pid) continue;
+      try {
+        const s = read(Number(e));
+        if (s.ppid === pid) ticks += s.ticks;
+      } catch {
+        // gone
+      }
+    }
+    return (ticks * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return null;
   }
 }

@@ -1,15 +1,17 @@
 /**
  * The Worker entry: admin paths to the admin API, everything else through the proxy.
- * `createWorker` takes the seams tests need (a clock, rules, a log); the default
- * export is the production wiring.
+ * `createWorker` takes the seams tests need (a clock, rules, a log, bindings); the
+ * default export is the production wiring.
  */
-import { activeRules } from "./active-rules";
+import { createRulesSource } from "./active-rules";
+import { createAdmin } from "./admin/handle";
 import { adminPath } from "./admin/prefix";
 import { systemClock, type Clock } from "./clock";
 import { createCollapser } from "./collapse";
 import { originUrl } from "./origin";
 import { createProxy } from "./proxy";
-import { errorResponse, jsonResponse, requestTooLarge } from "./respond";
+import { createPurgeStore, purgeVerdict } from "./purge/state";
+import { errorResponse, requestTooLarge } from "./respond";
 import type { CompiledRules } from "./rules/types";
 import { edgeTier } from "./tiers/edge";
 import { kvTier } from "./tiers/kv";
@@ -19,48 +21,62 @@ import type { WorkerEnv } from "./env";
 export interface WorkerOptions {
   /** Time and timers. */
   clock?: Clock;
-  /** Rules to run instead of the configured ones. */
+  /** Rules to run instead of the configured ones (they win over RULES_JSON and KV). */
   rules?: CompiledRules;
-  /** Where per-request JSON log lines go. */
+  /** Where per-request and admin JSON log lines go. */
   log?: (line: Record<string, unknown>) => void;
   /** Thin wrappers around the bindings, for fault injection in tests. */
   wrapKv?: (kv: KVNamespace) => KVNamespace;
   wrapCache?: (cache: Cache) => Cache;
+  /** Values that replace the bindings' (tests: ADMIN_TOKEN, CF_API_*, RULES_JSON). */
+  env?: Partial<WorkerEnv>;
 }
 
 export function createWorker(options: WorkerOptions = {}): ExportedHandler<WorkerEnv> {
   const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
   const log = options.log ?? ((line) => console.log(JSON.stringify(line)));
-  // Per isolate: the collapsing table must be shared by all requests the isolate serves.
+  // Per isolate: the collapsing table, the rules and the purge records are shared by all its requests.
   const collapser = createCollapser(clock);
-  let proxy: ReturnType<typeof createProxy> | null = null;
+  const rulesSource = createRulesSource({ now, fixed: options.rules, clock });
+  let wired: ReturnType<typeof wire> | null = null;
+
+  /** The isolate's wiring, made on its first request (bindings arrive with requests). */
+  function wire(bindings: WorkerEnv) {
+    const base: WorkerEnv = options.env ? { ...bindings, ...options.env } : bindings;
+    const env: WorkerEnv = { ...base, CACHE_KV: options.wrapKv ? options.wrapKv(base.CACHE_KV) : base.CACHE_KV };
+    const tiers = {
+      edge: edgeTier(options.wrapCache ? options.wrapCache(caches.default) : caches.default),
+      kv: kvTier(env.CACHE_KV, clock),
+    };
+    const purges = createPurgeStore(env.CACHE_KV, now, { clock });
+    const proxy = createProxy({
+      rules: () => rulesSource.rules(env),
+      tiers,
+      collapser,
+      clock,
+      log,
+      purges: { verdict: async (entry, url) => purgeVerdict(await purges.current(), entry, url) },
+    });
+    return { env, proxy, admin: createAdmin({ rules: rulesSource, purges, tiers, now, log }) };
+  }
 
   return {
-    async fetch(request, env, ctx) {
+    async fetch(request, bindings, ctx) {
+      const { env, proxy, admin } = (wired ??= wire(bindings));
+      const url = new URL(request.url);
+      // Before any rule or check: admin paths never reach the proxy, so never the origin or a cache.
+      const adminRoute = adminPath(url.pathname);
+      if (adminRoute !== null) return admin(request, adminRoute, env);
       const tooLarge = requestTooLarge(request);
       if (tooLarge) return errorResponse(tooLarge.status, tooLarge.message, { fwd: "bypass", detail: "too-large" });
-      const url = new URL(request.url);
-      if (adminPath(url.pathname) !== null) {
-        return jsonResponse({ error: "not found", message: "The admin API is not enabled in this build." }, 404);
-      }
-      const rules = () => options.rules ?? activeRules(env);
-      proxy ??= createProxy({
-        rules,
-        tiers: {
-          edge: edgeTier(options.wrapCache ? options.wrapCache(caches.default) : caches.default),
-          kv: kvTier(options.wrapKv ? options.wrapKv(env.CACHE_KV) : env.CACHE_KV, clock),
-        },
-        collapser,
-        clock,
-        log,
-      });
       try {
         return await proxy(request, ctx);
       } catch (err) {
         // A bug of ours must not take the site down: go to the origin as if we were not here.
         console.error(JSON.stringify({ msg: "proxy-error", error: err instanceof Error ? err.stack : String(err) }));
         try {
-          const res = await fetch(originUrl((await rules()).origin, url), request);
+          const res = await fetch(originUrl((await rulesSource.rules(env)).origin, url), request);
           const headers = new Headers(res.headers);
           appendCacheStatus(headers, { fwd: "bypass", detail: "error" });
           return new Response(res.body, { status: res.status, headers });

@@ -7,10 +7,14 @@
 import "urlpattern-polyfill";
 import { CliUsageError, EXIT, type CliIo, type Command } from "./command";
 import { closest } from "../rules/report";
+import { purge } from "./purge";
 import { rulesCheck } from "./rules-check";
+import { rulesDiff } from "./rules-diff";
+import { rulesExplain } from "./rules-explain";
+import { rulesPush } from "./rules-push";
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [rulesCheck];
+export const COMMANDS: readonly Command[] = [rulesCheck, rulesExplain, rulesDiff, rulesPush, purge];
 
 function usage(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));

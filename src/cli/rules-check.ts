@@ -1,10 +1,12 @@
 /**
  * `edge-cache rules check [FILE]`: validates a rules file exactly as the Worker
- * will, and lists every problem with its JSON path and a hint.
+ * will, and lists every problem with its JSON path and a hint, plus the warnings of
+ * src/rules/lint.ts for rules that are valid but risky.
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { lintRules } from "../rules/lint";
 import { parseRulesText } from "../rules/parse";
 import type { ParseResult, Problem } from "../rules/types";
 import { CliUsageError, EXIT, type CliIo, type Command } from "./command";
@@ -15,8 +17,11 @@ export const DEFAULT_RULES_FILE = "config/routes.json";
 const USAGE = `Usage: edge-cache rules check [FILE] [--json]
 
 Validates a rules file (default: ${DEFAULT_RULES_FILE}) and prints every problem
-with its JSON path and a hint. Exits 0 when the file is usable (warnings allowed),
-1 when it has errors or cannot be read, 2 on a usage error.
+with its JSON path and a hint, then warns about rules that are valid but risky:
+overriding origin TTLs on pages without a session-cookie bypass, cacheAuthorized,
+stripSetCookie, keying on a per-user header, a route that hides a later one.
+Exits 0 when the file is usable (warnings allowed), 1 when it has errors or cannot
+be read, 2 on a usage error.
 
 Options:
   --json      print {"file", "valid", "problems"} as JSON instead of text
@@ -36,7 +41,9 @@ export const rulesCheck: Command = {
     }
     if (positionals.length > 1) throw new CliUsageError(`expected at most one FILE, got ${positionals.length}`);
     const file = positionals[0] ?? DEFAULT_RULES_FILE;
-    const result = await checkFile(resolve(io.cwd, file));
+    const checked = await checkFile(resolve(io.cwd, file));
+    // Valid but risky (src/rules/lint.ts): warnings, so the file still passes.
+    const result = checked.rules ? { ...checked, problems: [...checked.problems, ...lintRules(checked.rules)] } : checked;
     const valid = result.rules !== null;
     if (values.json) {
       io.out(`${JSON.stringify({ file, valid, problems: result.problems }, null, 2)}\n`);

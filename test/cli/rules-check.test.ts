@@ -134,7 +134,7 @@ describe("edge-cache rules check", () => {
 describe("edge-cache", () => {
   it("lists its commands with --help and exits 0", async () => {
     const run = await cli(["--help"]);
-    expect(run).toEqual({ code: 0, stdout: expect.stringMatching(/^Usage: edge-cache <command>[^]*\n  rules check  validate a rules file/), stderr: "" });
+    expect(run).toEqual({ code: 0, stdout: expect.stringMatching(/^Usage: edge-cache <command>[^]*\n  rules check +validate a rules file/), stderr: "" });
   });
 
   it.each([
@@ -152,6 +152,6 @@ describe("edge-cache", () => {
   it("lists a noun's commands with `rules --help`", async () => {
     const run = await cli(["rules", "--help"]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain("  rules check  validate a rules file and list every problem\n");
+    expect(run.stdout).toMatch(/\n  rules check +validate a rules file and list every problem\n/);
   });
 });

@@ -1,0 +1,141 @@
+/**
+ * Case 5: streaming memory. A fresh workerd per contender; one small request to load
+ * the Worker, then a large origin response through a miss and through a hit (or what
+ * the contender does the second time). The runtime process's resident memory is read
+ * from /proc: its high-water mark (VmHWM, reset with clear_refs before the transfer
+ * where Linux allows) and, as a cross-check, VmRSS sampled every 20 ms.
+ * Growth = peak during the two transfers - resident size before them.
+ */
+import { LABELS, startWorkerContender, type ContenderId } from "../contenders";
+import { fetchOnce } from "../load";
+import { memoryOf, resetPeak } from "../runtime";
+import { round, sleep, spread, type Spread } from "../stats";
+import type { BenchContext } from "./context";
+
+interface Transfer {
+  status: number;
+  bytes: number;
+  seconds: number;
+  cacheStatus: string | null;
+}
+
+export interface MemoryRun {
+  beforeMB: number;
+  peakMB: number;
+  afterMB: number;
+  growthMB: number;
+  /** Peak growth during the miss phase (over `beforeMB`) and during the second request (over the RSS it started with). */
+  missGrowthMB: number;
+  secondGrowthMB: number;
+  peakFrom: "VmHWM" | "sampled";
+  miss: Transfer;
+  second: Transfer;
+  originFetches: number;
+  workerErrors: string[];
+}
+
+export interface MemoryResult {
+  /** Peak RSS growth per contender, MiB: the worst run. */
+  growthMB: Partial<Record<ContenderId, number>>;
+  spread: Partial<Record<ContenderId, Spread>>;
+  runs: Partial<Record<ContenderId, MemoryRun[]>>;
+  bodyMB: number;
+  goal: string;
+  met: boolean;
+}
+
+const ORDER = ["edge-cache", "kv-worker", "cache-api-worker"] as const;
+
+function cacheStatusOf(h: Record<string, string | string[] | undefined>): string | null {
+  const pick = (n: string) => (Array.isArray(h[n]) ? (h[n] as string[]).join(", ") : (h[n] as string | undefined));
+  return pick("cache-status") ?? (pick("cf-cache-status") ? `cf-cache-status: ${pick("cf-cache-status")}` : null);
+}
+
+async function transfer(url: string, path: string): Promise<Transfer> {
+  const r = await fetchOnce(url, path, 180_000);
+  return { status: r.status, bytes: r.bytes, seconds: round(r.ms / 1000, 2), cacheStatus: cacheStatusOf(r.headers) };
+}
+
+/** Runs `f` and reports the process's peak RSS meanwhile (VmHWM after a reset, else sampled). */
+async function peakDuring<T>(
+  pid: number,
+  f: () => Promise<T>,
+): Promise<{ value: T; startMB: number; peakMB: number; from: "VmHWM" | "sampled" }> {
+  const reset = resetPeak(pid);
+  const startMB = memoryOf(pid)?.rssMB ?? 0;
+  let sampled = startMB;
+  const sampler = setInterval(() => {
+    const m = memoryOf(pid);
+    if (m && m.rssMB > sampled) sampled = m.rssMB;
+  }, 20);
+  try {
+    const value = await f();
+    const m = memoryOf(pid);
+    return { value, startMB, peakMB: reset && m ? Math.max(m.hwmMB, sampled) : sampled, from: reset ? "VmHWM" : "sampled" };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+export async function memoryCase(ctx: BenchContext): Promise<MemoryResult> {
+  const { runs, bytes } = ctx.config.memory;
+  const results = new Map<ContenderId, MemoryRun[]>(ORDER.map((id) => [id, []]));
+  for (let run = 0; run < runs; run++) {
+    for (const id of ORDER) {
+      const c = await startWorkerContender(id, ctx.build, ctx.origin.url, { sMaxAge: 3600, kvTtl: 3600 }, `-mem${run}`);
+      try {
+        if (c.pid === null) throw new Error(`cannot find the workerd process of ${id}`);
+        const pid = c.pid;
+        // Load the Worker and its bindings before the baseline reading.
+        await fetchOnce(c.url, `/hit/mem-${run}-${id}`, 30_000);
+        await fetchOnce(c.url, `/hit/mem-${run}-${id}`, 30_000);
+        await sleep(500);
+        const before = memoryOf(pid)!;
+        const path = `/big/${bytes}/${run}-${id}`;
+        // Peak of each phase: the miss (with its background store), then the second request.
+        const missPhase = await peakDuring(pid, async () => {
+          const t = await transfer(c.url, path);
+          await sleep(1500);
+          return t;
+        });
+        const secondPhase = await peakDuring(pid, async () => {
+          const t = await transfer(c.url, path);
+          await sleep(500);
+          return t;
+        });
+        const after = memoryOf(pid)!;
+        const miss = missPhase.value;
+        const second = secondPhase.value;
+        const peak = Math.max(missPhase.peakMB, secondPhase.peakMB);
+        const r: MemoryRun = {
+          beforeMB: round(before.rssMB, 1),
+          peakMB: round(peak, 1),
+          afterMB: round(after.rssMB, 1),
+          growthMB: round(peak - before.rssMB, 1),
+          missGrowthMB: round(missPhase.peakMB - before.rssMB, 1),
+          secondGrowthMB: round(secondPhase.peakMB - secondPhase.startMB, 1),
+          peakFrom: missPhase.from,
+          miss,
+          second,
+          originFetches: ctx.origin.count(path),
+          workerErrors: c.worker?.stderrLines.slice(0, 5) ?? [],
+        };
+        results.get(id)!.push(r);
+        ctx.log(`  memory run ${run + 1}/${runs}: ${LABELS[id].padEnd(22)} before ${r.beforeMB} MB, peak ${r.peakMB} MB (+${r.growthMB}; miss +${r.missGrowthMB}, second +${r.secondGrowthMB}); miss ${miss.status} ${(miss.bytes / 2 ** 20).toFixed(0)} MiB in ${miss.seconds} s; second ${second.status} ${(second.bytes / 2 ** 20).toFixed(0)} MiB [${second.cacheStatus ?? "-"}]; origin fetches ${r.originFetches}`);
+      } finally {
+        await c.close();
+      }
+    }
+  }
+  const growth = Object.fromEntries([...results].map(([id, rs]) => [id, Math.max(...rs.map((r) => r.growthMB))]));
+  const edge = results.get("edge-cache")!;
+  const complete = edge.every((r) => r.miss.bytes === bytes && r.second.bytes === bytes && r.miss.status === 200 && r.second.status === 200);
+  return {
+    growthMB: growth,
+    spread: Object.fromEntries([...results].map(([id, rs]) => [id, spread(rs.map((r) => r.growthMB), 1)])),
+    runs: Object.fromEntries(results),
+    bodyMB: round(bytes / 2 ** 20, 1),
+    goal: "edge-cache peak RSS growth < 64 MB through a miss and a hit",
+    met: complete && (growth["edge-cache"] ?? Infinity) < 64,
+  };
+}

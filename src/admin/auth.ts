@@ -1,0 +1,79 @@
+/**
+ * Who may use the admin API: whoever sends `Authorization: Bearer <ADMIN_TOKEN>`.
+ * Fails closed (no token configured = disabled), compares in constant time (both
+ * sides hashed to the same length first, then `timingSafeEqual`), and answers every
+ * wrong or missing token with the very same 401, so a caller learns nothing but "no".
+ */
+import { jsonResponse } from "../respond";
+
+/** Query parameters that look like a credential: refused, because URLs end up in logs and histories. */
+const TOKEN_PARAMS = ["token", "access_token", "admin_token", "auth", "authorization", "bearer", "api_key", "apikey", "key", "secret", "password"];
+
+export type AuthVerdict =
+  | { ok: true; fingerprint: string }
+  | { ok: false; response: Response; reason: "disabled" | "token-in-query" | "missing" | "wrong"; fingerprint: string | null };
+
+const encoder = new TextEncoder();
+
+async function sha256(text: string): Promise<ArrayBuffer> {
+  return crypto.subtle.digest("SHA-256", encoder.encode(text));
+}
+
+/**
+ * A short, stable name for a token, safe to log: it tells two tokens apart (which
+ * client acted, whether the secret was rotated) without revealing either.
+ */
+export async function tokenFingerprint(token: string): Promise<string> {
+  const digest = new Uint8Array(await sha256(`edge-cache admin token fingerprint\n${token}`));
+  return [...digest.slice(0, 6)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The same answer for every wrong or missing token. */
+export function unauthorized(): Response {
+  return jsonResponse(
+    { error: "unauthorized", message: "Send the admin token as \"Authorization: Bearer <token>\" (the ADMIN_TOKEN secret of this Worker)." },
+    401,
+    { "www-authenticate": 'Bearer realm="edge-cache"' },
+  );
+}
+
+/** Checks an admin request's credentials against the configured token. */
+export async function authorize(request: Request, url: URL, configured: string | undefined): Promise<AuthVerdict> {
+  if (!configured || configured.trim() === "") {
+    return {
+      ok: false,
+      reason: "disabled",
+      fingerprint: null,
+      response: jsonResponse(
+        {
+          error: "admin-disabled",
+          message: "The admin API is disabled because no ADMIN_TOKEN is configured. Set one with `wrangler secret put ADMIN_TOKEN` (locally: `npm start -- --admin-token TOKEN`).",
+        },
+        403,
+      ),
+    };
+  }
+  const inQuery = [...url.searchParams.keys()].find((k) => TOKEN_PARAMS.includes(k.toLowerCase()));
+  if (inQuery !== undefined) {
+    return {
+      ok: false,
+      reason: "token-in-query",
+      fingerprint: null,
+      response: jsonResponse(
+        {
+          error: "token-in-query",
+          message: `Credentials are not accepted in the URL (parameter "${inQuery}"): URLs end up in logs and browser history. Send "Authorization: Bearer <token>" instead, and rotate the token if it was a real one.`,
+        },
+        400,
+      ),
+    };
+  }
+  const header = request.headers.get("authorization") ?? "";
+  const match = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  if (!match) return { ok: false, reason: "missing", fingerprint: null, response: unauthorized() };
+  const presented = match[1]!;
+  const [a, b] = await Promise.all([sha256(presented), sha256(configured)]);
+  const fingerprint = await tokenFingerprint(presented);
+  if (!crypto.subtle.timingSafeEqual(a, b)) return { ok: false, reason: "wrong", fingerprint, response: unauthorized() };
+  return { ok: true, fingerprint };
+}

@@ -1,0 +1,86 @@
+/**
+ * The admin API under the reserved prefix: authorize, find the endpoint, run it,
+ * log one JSON line. Nothing here is cached and nothing reaches the origin.
+ */
+import type { WorkerEnv } from "../env";
+import { jsonResponse } from "../respond";
+import { authorize } from "./auth";
+import type { AdminContext, AdminDeps, AdminHandler, AdminOutcome } from "./context";
+import { explainEndpoint } from "./explain";
+import { ADMIN_PREFIX } from "./prefix";
+import { purgeEndpoint } from "./purge";
+import { deleteRules, getRules, putRules } from "./rules";
+
+const ENDPOINTS: Readonly<Record<string, Readonly<Partial<Record<string, AdminHandler>>>>> = {
+  "": { GET: index },
+  purge: { POST: purgeEndpoint },
+  explain: { GET: explainEndpoint },
+  rules: { GET: getRules, PUT: putRules, DELETE: deleteRules },
+};
+
+async function index(): Promise<AdminOutcome> {
+  return {
+    response: jsonResponse({
+      endpoints: [
+        `POST ${ADMIN_PREFIX}purge  {"urls"|"prefixes"|"tags"|"routes": [...]} or {"everything": true}, optionally "soft": true`,
+        `GET ${ADMIN_PREFIX}explain?url=URL&h=Name:value`,
+        `GET ${ADMIN_PREFIX}rules`,
+        `PUT ${ADMIN_PREFIX}rules  (a rules file)`,
+        `DELETE ${ADMIN_PREFIX}rules  (back to the bundled rules)`,
+      ],
+    }),
+    result: "ok",
+  };
+}
+
+/** Handles a request whose path `adminPath` recognized as `name`. */
+export function createAdmin(deps: AdminDeps) {
+  return async function admin(request: Request, name: string, env: WorkerEnv): Promise<Response> {
+    const url = new URL(request.url);
+    const action = Object.hasOwn(ENDPOINTS, name) ? name || "index" : "unknown";
+    const auth = await authorize(request, url, env.ADMIN_TOKEN);
+    if (!auth.ok) {
+      await request.body?.cancel().catch(() => {});
+      logLine(deps, { action, method: request.method, result: auth.reason, status: auth.response.status, token: auth.fingerprint });
+      return auth.response;
+    }
+    const outcome = await run(name, { request, url, env, deps });
+    logLine(deps, {
+      action,
+      method: request.method,
+      ...(outcome.targets === undefined ? {} : { targets: outcome.targets }),
+      result: outcome.result,
+      status: outcome.response.status,
+      token: auth.fingerprint,
+    });
+    return outcome.response;
+  };
+}
+
+async function run(name: string, c: AdminContext): Promise<AdminOutcome> {
+  const methods = Object.hasOwn(ENDPOINTS, name) ? ENDPOINTS[name]! : null;
+  if (methods === null) {
+    await c.request.body?.cancel().catch(() => {});
+    const known = Object.keys(ENDPOINTS).filter(Boolean).map((n) => `${ADMIN_PREFIX}${n}`).join(", ");
+    return { response: jsonResponse({ error: "not-found", message: `No admin endpoint "${name}": use ${known}.` }, 404), result: "not-found" };
+  }
+  const handler = Object.hasOwn(methods, c.request.method) ? methods[c.request.method] : undefined;
+  if (!handler) {
+    await c.request.body?.cancel().catch(() => {});
+    const allow = Object.keys(methods).join(", ");
+    return {
+      response: jsonResponse({ error: "method-not-allowed", message: `${ADMIN_PREFIX}${name} takes ${allow}, not ${c.request.method}.` }, 405, { allow }),
+      result: "method-not-allowed",
+    };
+  }
+  try {
+    return await handler(c);
+  } catch (err) {
+    console.error(JSON.stringify({ msg: "admin-error", error: err instanceof Error ? err.stack : String(err) }));
+    return { response: jsonResponse({ error: "internal", message: "The admin action failed on our side; nothing is known to have changed. The Worker's logs have the details." }, 500), result: "error" };
+  }
+}
+
+function logLine(deps: AdminDeps, line: Record<string, unknown>): void {
+  deps.log({ msg: "admin", ...line });
+}

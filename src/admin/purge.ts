@@ -1,0 +1,41 @@
+/**
+ * `POST /.edge-cache/purge`: one kind of target per request, JSON in, JSON out.
+ */
+import { executePurge } from "../purge/execute";
+import { parsePurgeRequest } from "../purge/request";
+import { jsonResponse } from "../respond";
+import { readJson } from "./body";
+import type { AdminHandler } from "./context";
+
+/** A purge body is a short list; anything bigger is a mistake. */
+export const MAX_PURGE_BODY = 64 * 1024;
+
+export const purgeEndpoint: AdminHandler = async ({ request, url, env, deps }) => {
+  const body = await readJson(request, MAX_PURGE_BODY, '{"urls": ["https://example.com/page"]}');
+  if (!body.ok) return { response: body.response, result: "invalid" };
+  const parsed = parsePurgeRequest(body.value, url);
+  if (!parsed.ok) return { response: jsonResponse({ error: "invalid-purge", message: parsed.message }, 400), result: "invalid" };
+  const purge = parsed.purge;
+  const targets = purge.kind === "everything" ? { everything: true, soft: purge.soft } : { [purge.kind]: purge.values, soft: purge.soft };
+  try {
+    const answer = await executePurge(
+      { store: deps.purges, tiers: deps.tiers, rules: await deps.rules.rules(env), zone: env, now: deps.now, fetch: deps.fetch },
+      purge,
+    );
+    return { response: jsonResponse(answer), targets, result: answer.warnings.length > 0 ? "ok-with-warnings" : "ok" };
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return {
+      response: jsonResponse(
+        {
+          error: "purge-not-recorded",
+          message: `The purge could not be written to KV (${why}). It applies in this isolate only until it is: send the same request again in a second or two.`,
+        },
+        503,
+        { "retry-after": "2" },
+      ),
+      targets,
+      result: "kv-error",
+    };
+  }
+};

@@ -1,0 +1,259 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  addRecord,
+  applyPurge,
+  boundState,
+  emptyPurgeState,
+  mergeStates,
+  parsePurgeState,
+  purgeVerdict,
+  RECORD_HORIZON_MS,
+  type PurgeKind,
+  type PurgeState,
+} from "../../src/purge/records";
+import { createPurgeStore, PURGE_KEY } from "../../src/purge/state";
+import { TestClock } from "../support/harness";
+
+const T = 1_700_000_000_000;
+const URL_A = new URL("https://site.test/blog/a?x=1");
+const entry = (storedAt: number, tags: string[] = ["html", "Product-1"], route = "pages") => ({ storedAt, route, tags });
+
+describe("purgeVerdict", () => {
+  const cases: [string, PurgeState, "hard" | "soft" | null][] = [
+    ["nothing recorded", emptyPurgeState(), null],
+    ["everything, at the store time: purged", applyPurge(emptyPurgeState(), { kind: "everything" }, false, T), "hard"],
+    ["everything, before the store: not purged", applyPurge(emptyPurgeState(), { kind: "everything" }, false, T - 1), null],
+    ["by route", applyPurge(emptyPurgeState(), { kind: "routes", values: ["pages"] }, false, T + 5), "hard"],
+    ["another route", applyPurge(emptyPurgeState(), { kind: "routes", values: ["assets"] }, false, T + 5), null],
+    ["by URL (the normalized href)", applyPurge(emptyPurgeState(), { kind: "urls", values: [URL_A.href] }, false, T + 5), "hard"],
+    ["another URL", applyPurge(emptyPurgeState(), { kind: "urls", values: ["https://site.test/blog/a"] }, false, T + 5), null],
+    ["by tag, in any case", applyPurge(emptyPurgeState(), { kind: "tags", values: ["PRODUCT-1"] }, true, T + 5), "soft"],
+    ["by prefix, host/path form", applyPurge(emptyPurgeState(), { kind: "prefixes", values: ["site.test/blog/"] }, false, T + 5), "hard"],
+    ["by prefix that only matches the query part", applyPurge(emptyPurgeState(), { kind: "prefixes", values: ["site.test/blog/a?x"] }, false, T + 5), "hard"],
+    ["by prefix of another host", applyPurge(emptyPurgeState(), { kind: "prefixes", values: ["other.test/blog/"] }, false, T + 5), null],
+    [
+      "soft by tag and hard by route: hard wins",
+      applyPurge(applyPurge(emptyPurgeState(), { kind: "tags", values: ["html"] }, true, T + 9), { kind: "routes", values: ["pages"] }, false, T + 5),
+      "hard",
+    ],
+  ];
+  for (const [name, state, verdict] of cases) {
+    it(name, () => expect(purgeVerdict(state, entry(T), URL_A)).toBe(verdict));
+  }
+});
+
+describe("records of one target", () => {
+  it("keep the latest hard, and a soft one only when it is newer", () => {
+    expect(addRecord([], { at: 5, soft: true })).toEqual([{ at: 5, soft: true }]);
+    expect(addRecord([{ at: 5, soft: false }], { at: 9, soft: true })).toEqual([{ at: 5, soft: false }, { at: 9, soft: true }]);
+    expect(addRecord([{ at: 5, soft: true }], { at: 9, soft: false })).toEqual([{ at: 9, soft: false }]);
+    expect(addRecord([{ at: 9, soft: false }], { at: 5, soft: false })).toEqual([{ at: 9, soft: false }]);
+  });
+
+  it("a soft purge after a hard one does not weaken it for older entries", () => {
+    let s = applyPurge(emptyPurgeState(), { kind: "urls", values: [URL_A.href] }, false, T + 5);
+    s = applyPurge(s, { kind: "urls", values: [URL_A.href] }, true, T + 10);
+    expect(purgeVerdict(s, entry(T), URL_A)).toBe("hard");
+    expect(purgeVerdict(s, entry(T + 7), URL_A)).toBe("soft");
+    expect(purgeVerdict(s, entry(T + 11), URL_A)).toBe(null);
+  });
+});
+
+describe("bounding the state", () => {
+  it("a hard purge of everything supersedes every older record; a soft one only the older soft ones", () => {
+    let s = applyPurge(emptyPurgeState(), { kind: "tags", values: ["a"] }, false, T);
+    s = applyPurge(s, { kind: "tags", values: ["b"] }, true, T);
+    s = applyPurge(s, { kind: "urls", values: [URL_A.href] }, false, T + 100);
+    s = applyPurge(s, { kind: "everything" }, true, T + 50);
+    expect(s).toEqual({ ...emptyPurgeState(), everything: [{ at: T + 50, soft: true }], tags: { a: [{ at: T, soft: false }] }, urls: { [URL_A.href]: [{ at: T + 100, soft: false }] } });
+    s = applyPurge(s, { kind: "everything" }, false, T + 60);
+    expect(s).toEqual({ ...emptyPurgeState(), everything: [{ at: T + 60, soft: false }], urls: { [URL_A.href]: [{ at: T + 100, soft: false }] } });
+  });
+
+  it("drops records older than the horizon", () => {
+    const s = applyPurge(emptyPurgeState(), { kind: "tags", values: ["old"] }, false, T);
+    expect(boundState(s, T + RECORD_HORIZON_MS)).toEqual(s);
+    expect(boundState(s, T + RECORD_HORIZON_MS + 1)).toEqual(emptyPurgeState());
+  });
+
+  it("past the cap, the oldest records fold into a purge of everything at their time", () => {
+    let s = emptyPurgeState();
+    for (let i = 0; i < 5; i++) s = applyPurge(s, { kind: "tags", values: [`t${i}`] }, i % 2 === 0, T + i);
+    const bounded = boundState(s, T + 10, { tags: 2, urls: 2, prefixes: 2, routes: 2 });
+    expect(bounded).toEqual({ ...emptyPurgeState(), everything: [{ at: T + 1, soft: false }, { at: T + 2, soft: true }], tags: { t3: [{ at: T + 3, soft: false }], t4: [{ at: T + 4, soft: true }] } });
+  });
+
+  it("never un-purges: whatever is bounded, every entry's verdict is at least as strong", () => {
+    const kinds: PurgeKind[] = ["tags", "routes", "urls", "prefixes"];
+    const values = { tags: ["a", "b", "c"], routes: ["r1", "r2"], urls: ["https://s.test/a", "https://s.test/b"], prefixes: ["s.test/", "s.test/a"] };
+    const purge = fc.record({
+      kind: fc.constantFrom<PurgeKind | "everything">(...kinds, "everything"),
+      pick: fc.nat(2),
+      soft: fc.boolean(),
+      at: fc.integer({ min: 0, max: 100 }),
+    });
+    const strength = { hard: 2, soft: 1, null: 0 } as const;
+    fc.assert(
+      fc.property(fc.array(purge, { maxLength: 25 }), fc.integer({ min: 0, max: 110 }), fc.constantFrom(...values.tags), fc.constantFrom(...values.urls), (purges, storedAt, tag, url) => {
+        let full = emptyPurgeState();
+        let bounded = emptyPurgeState();
+        for (const p of purges) {
+          const target = p.kind === "everything" ? { kind: p.kind } : { kind: p.kind, values: [values[p.kind][p.pick % values[p.kind].length]!] };
+          full = { ...full, ...mergeUnbounded(full, target, p.soft, T + p.at) };
+          bounded = boundState(applyPurge(bounded, target, p.soft, T + p.at), T + 200, { tags: 1, routes: 1, urls: 1, prefixes: 1 });
+        }
+        const e = { storedAt: T + storedAt, route: "r1", tags: [tag] };
+        const before = purgeVerdict(full, e, new URL(url));
+        const after = purgeVerdict(bounded, e, new URL(url));
+        expect(strength[String(after) as keyof typeof strength]).toBeGreaterThanOrEqual(strength[String(before) as keyof typeof strength]);
+      }),
+    );
+  });
+});
+
+/** Adds a record with no bounding at all: the reference the bounded state is compared with. */
+function mergeUnbounded(state: PurgeState, target: { kind: PurgeKind | "everything"; values?: string[] }, soft: boolean, at: number): PurgeState {
+  if (target.kind === "everything") return { ...state, everything: addRecord(state.everything, { at, soft }) };
+  const map = { ...state[target.kind] };
+  for (const v of target.values ?? []) {
+    const key = target.kind === "tags" ? v.toLowerCase() : v;
+    map[key] = addRecord(map[key] ?? [], { at, soft });
+  }
+  return { ...state, [target.kind]: map };
+}
+
+describe("stored form", () => {
+  it("round-trips, and refuses other versions and malformed records", () => {
+    const s = applyPurge(applyPurge(emptyPurgeState(), { kind: "tags", values: ["a"] }, true, T), { kind: "everything" }, true, T - 5);
+    expect(parsePurgeState(JSON.parse(JSON.stringify(s)))).toEqual(s);
+    expect(parsePurgeState({ ...s, v: 2 })).toBeNull();
+    expect(parsePurgeState({ ...s, tags: { a: [{ at: "x", soft: true }] } })).toBeNull();
+    expect(parsePurgeState({ ...s, urls: [] })).toBeNull();
+    expect(parsePurgeState(null)).toBeNull();
+  });
+});
+
+/** Lets pending promise callbacks run (no timers, no waiting) until `done` holds. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !done(); i++) await Promise.resolve();
+  expect(done()).toBe(true);
+}
+
+/** A KV namespace in memory that can lag (stale reads) and refuse writes, as the real one may. */
+function fakeKv() {
+  const kv = {
+    value: null as string | null,
+    /** What reads return instead of `value`, when set: a stale replica. */
+    stale: undefined as string | null | undefined,
+    gets: 0,
+    puts: 0,
+    refuse: 0,
+    failReads: false,
+    async get(key: string) {
+      expect(key).toBe(PURGE_KEY);
+      kv.gets++;
+      if (kv.failReads) throw new Error("KV GET failed: 500");
+      return kv.stale !== undefined ? kv.stale : kv.value;
+    },
+    async put(key: string, value: string) {
+      expect(key).toBe(PURGE_KEY);
+      kv.puts++;
+      if (kv.refuse > 0) {
+        kv.refuse--;
+        throw new Error("KV PUT failed: 429 Too Many Requests");
+      }
+      kv.value = value;
+    },
+  };
+  return kv;
+}
+
+describe("createPurgeStore", () => {
+  it("reads KV at most once per 5 s, and records at once for this isolate", async () => {
+    const kv = fakeKv();
+    const clock = new TestClock();
+    const store = createPurgeStore(kv as unknown as KVNamespace, clock.now, { clock });
+    await store.current();
+    await store.current();
+    expect(kv.gets).toBe(1);
+    clock.advance(4.9);
+    await store.current();
+    expect(kv.gets).toBe(1);
+    clock.advance(0.1);
+    await store.current();
+    expect(kv.gets).toBe(2);
+    await store.record({ target: { kind: "tags", values: ["a"] }, soft: false });
+    expect(purgeVerdict(await store.current(), entry(clock.now(), ["a"]), URL_A)).toBe("hard");
+    expect(parsePurgeState(JSON.parse(kv.value!))).toEqual(await store.current());
+  });
+
+  it("merges what another isolate wrote, and a stale read never hides this isolate's purges", async () => {
+    const kv = fakeKv();
+    const clock = new TestClock();
+    const other = createPurgeStore(kv as unknown as KVNamespace, clock.now, { clock });
+    await other.record({ target: { kind: "routes", values: ["r"] }, soft: false });
+    const store = createPurgeStore(kv as unknown as KVNamespace, clock.now, { clock });
+    await store.record({ target: { kind: "tags", values: ["a"] }, soft: false });
+    const written = parsePurgeState(JSON.parse(kv.value!))!;
+    expect(Object.keys(written.routes)).toEqual(["r"]);
+    expect(Object.keys(written.tags)).toEqual(["a"]);
+
+    kv.stale = null;
+    clock.advance(10);
+    expect(Object.keys((await store.current()).tags)).toEqual(["a"]);
+  });
+
+  it("retries a write KV refused (one write per second per key) once, a second later", async () => {
+    const kv = fakeKv();
+    kv.refuse = 1;
+    const clock = new TestClock();
+    const store = createPurgeStore(kv as unknown as KVNamespace, clock.now, { clock });
+    const recording = store.record({ target: { kind: "tags", values: ["a"] }, soft: false });
+    await until(() => kv.puts === 1 && clock.waiting === 1);
+    expect(kv.puts).toBe(1);
+    expect(clock.waiting).toBe(1);
+    clock.advance(1.1);
+    await recording;
+    expect(kv.puts).toBe(2);
+    expect(Object.keys(parsePurgeState(JSON.parse(kv.value!))!.tags)).toEqual(["a"]);
+  });
+
+  it("rejects when KV refuses twice, and when the refusal is not a rate limit", async () => {
+    const kv = fakeKv();
+    const clock = new TestClock();
+    const store = createPurgeStore(kv as unknown as KVNamespace, clock.now, { clock });
+    kv.refuse = 2;
+    const recording = store.record({ target: { kind: "tags", values: ["a"] }, soft: false });
+    await until(() => kv.puts === 1 && clock.waiting === 1);
+    clock.advance(1.1);
+    await expect(recording).rejects.toThrow(/429/);
+
+    const failing = { ...fakeKv(), put: async () => Promise.reject(new Error("KV PUT failed: 500")) };
+    const other = createPurgeStore(failing as unknown as KVNamespace, clock.now, { clock });
+    await expect(other.record({ target: { kind: "everything" }, soft: false })).rejects.toThrow(/500/);
+  });
+
+  it("a failing or unreadable KV never fails a lookup: the last known state serves", async () => {
+    const kv = fakeKv();
+    const clock = new TestClock();
+    const store = createPurgeStore(kv as unknown as KVNamespace, clock.now, { clock });
+    kv.value = JSON.stringify(applyPurge(emptyPurgeState(), { kind: "tags", values: ["a"] }, false, clock.now()));
+    expect(Object.keys((await store.current()).tags)).toEqual(["a"]);
+    kv.failReads = true;
+    clock.advance(5);
+    expect(Object.keys((await store.current()).tags)).toEqual(["a"]);
+    kv.failReads = false;
+    kv.value = "{broken";
+    clock.advance(5);
+    expect(Object.keys((await store.current()).tags)).toEqual(["a"]);
+    const fresh = createPurgeStore(kv as unknown as KVNamespace, clock.now, { clock });
+    expect(await fresh.current()).toEqual(emptyPurgeState());
+  });
+
+  it("mergeStates is what both sides know", () => {
+    const a = applyPurge(emptyPurgeState(), { kind: "tags", values: ["a"] }, false, T);
+    const b = applyPurge(emptyPurgeState(), { kind: "tags", values: ["a"] }, true, T + 5);
+    expect(mergeStates(a, b, T)).toEqual({ ...emptyPurgeState(), tags: { a: [{ at: T, soft: false }, { at: T + 5, soft: true }] } });
+  });
+});
