@@ -160,7 +160,13 @@ export function createRulesSource(options: { now: () => number; fixed?: Compiled
     if (fixed) return { rules: fixed, source: "options", version: await versionOf(JSON.stringify(fixed.source)), uploadedAt: null, refused: null };
     if (env.RULES_JSON) return fromRulesJson(env.RULES_JSON);
     if (kvCache && now() < kvCache.until) return kvCache.active;
-    reading ??= readKv(env.CACHE_KV).finally(() => {
+    if (reading) {
+      // Another request's read. Awaiting its I/O without any of our own would get this
+      // request cancelled as hung by workerd: serve what we have, or wait with our own bound.
+      if (kvCache) return kvCache.active;
+      return within(clock, RULES_READ_TIMEOUT_MS + 100, reading, await bundledRules());
+    }
+    reading = readKv(env.CACHE_KV).finally(() => {
       reading = null;
     });
     return reading;

@@ -94,24 +94,22 @@ export async function fetchOrigin(req: OriginFetch, clock: Clock): Promise<Respo
 }
 
 /**
- * Passes a body through and errors the stream when it ends short of the declared
- * Content-Length, so that a cut-off origin body is never stored as complete.
+ * A body on its way into storage, and whether it arrived whole: exactly the declared
+ * Content-Length, and no error from the origin. The runtime's own streams carry it
+ * (a JavaScript transform would fall behind the client's branch of the tee and make
+ * it buffer the body), and the verdict comes from the pipe itself, because a tier may
+ * accept a stream that ended early: the caller deletes what it stored when not whole.
  */
-export function completeBody(body: ReadableStream<Uint8Array>, declaredLength: number | null): ReadableStream<Uint8Array> {
-  let seen = 0;
-  return body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        seen += chunk.byteLength;
-        controller.enqueue(chunk);
-      },
-      flush(controller) {
-        if (declaredLength !== null && seen !== declaredLength) {
-          controller.error(new Error(`origin body ended at ${seen} of ${declaredLength} bytes`));
-        }
-      },
-    }),
+export function checkedBody(
+  body: ReadableStream<Uint8Array>,
+  declaredLength: number | null,
+): { body: ReadableStream<Uint8Array>; whole: Promise<boolean> } {
+  const through = declaredLength === null ? new IdentityTransformStream() : new FixedLengthStream(declaredLength);
+  const whole = body.pipeTo(through.writable).then(
+    () => true,
+    () => false,
   );
+  return { body: through.readable as ReadableStream<Uint8Array>, whole };
 }
 
 /** Content-Length as a number, or null when absent or malformed. */

@@ -3,7 +3,7 @@
  * revalidation. Whether to store is decided by policy/freshness; here it is done,
  * streamed, in the background.
  */
-import { completeBody, declaredLength, fetchOrigin, originUrl, stripHopByHop } from "./origin";
+import { checkedBody, declaredLength, fetchOrigin, originUrl, stripHopByHop } from "./origin";
 import { retentionSeconds, storeVerdict, type StoreVerdict } from "./policy/freshness";
 import { parseDirectives } from "./policy/cache-control";
 import { deceptive } from "./policy/deception";
@@ -12,6 +12,7 @@ import { responseTags } from "./policy/tags";
 import { variantKey, varyNames } from "./policy/vary";
 import type { Ctx } from "./request-context";
 import { ENTRY_VERSION, type ResponseMeta, type VaryMeta } from "./tiers/entry";
+import { KV_MAX_BODY } from "./tiers/kv";
 import { storageKey, storeEntry, type StorePlan } from "./tiers/two-tier";
 
 /** Request fields the cache answers itself from the whole entry; the origin never sees the client's. */
@@ -56,8 +57,12 @@ export function verdictFor(c: Ctx, f: Pick<Fetched, "requestTime" | "responseTim
   return verdict;
 }
 
-export function storePlan(c: Ctx, verdict: Extract<StoreVerdict, { store: true }>): StorePlan {
-  return { edge: c.route.ttl.edge === 0 ? 0 : retentionSeconds(verdict.lifetimes), kv: c.route.ttl.kv };
+export function storePlan(c: Ctx, verdict: Extract<StoreVerdict, { store: true }>, size: number | null = null): StorePlan {
+  return {
+    edge: c.route.ttl.edge === 0 ? 0 : retentionSeconds(verdict.lifetimes),
+    // Known to be too large for KV: no branch for it at all, so nothing buffers for it.
+    kv: size !== null && size > KV_MAX_BODY ? 0 : c.route.ttl.kv,
+  };
 }
 
 export type Stored =
@@ -74,7 +79,7 @@ export async function storeResponse(
   verdict: Extract<StoreVerdict, { store: true }>,
   responseTime: number,
 ): Promise<Stored> {
-  const plan = storePlan(c, verdict);
+  const plan = storePlan(c, verdict, declaredLength(res.headers));
   if (plan.edge === 0 && plan.kv === 0) return { stored: false, reason: "no-tier" };
   const headers = stripHopByHop(res.headers);
   if (verdict.stripSetCookie) headers.delete("set-cookie");
@@ -110,8 +115,15 @@ export async function storeResponse(
   let client: ReadableStream<Uint8Array> | null = null;
   let toStore: ReadableStream<Uint8Array> | null = null;
   if (res.body) [client, toStore] = res.body.tee();
-  const done = storeEntry(c.deps.tiers, plan, c.primary, vary, at, meta, toStore && completeBody(toStore, meta.size))
-    .then((tiers) => tiers.length > 0);
+  const checked = toStore && checkedBody(toStore, meta.size);
+  const done = storeEntry(c.deps.tiers, plan, c.primary, vary, at, meta, checked?.body ?? null).then(async (tiers) => {
+    // A cut-off body must never stay stored as complete, whatever the tier accepted.
+    if (checked && !(await checked.whole)) {
+      await Promise.all(tiers.map((t) => c.deps.tiers[t].delete(at)));
+      return false;
+    }
+    return tiers.length > 0;
+  });
   c.exec.waitUntil(done);
   return { stored: true, body: client, done };
 }

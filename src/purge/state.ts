@@ -125,7 +125,14 @@ export function createPurgeStore(kv: KVNamespace, now: () => number, options: Pu
   return {
     current() {
       if (cached && now() < cached.until) return Promise.resolve(cached.state);
-      reading ??= refresh().finally(() => {
+      if (reading) {
+        // Another request's read. Awaiting its I/O without any of our own would get this
+        // request cancelled as hung by workerd: use the last known state while it runs,
+        // or, before the first read ever, wait with our own bound (as collapse waiters do).
+        if (cached) return Promise.resolve(cached.state);
+        return within(clock, PURGE_READ_TIMEOUT_MS + 100, reading, mergeStates(emptyPurgeState(), own, now()));
+      }
+      reading = refresh().finally(() => {
         reading = null;
       });
       return reading;

@@ -53,6 +53,9 @@ export function edgeTier(cache: Cache): Tier {
           },
         });
         await cache.put(entryUrl(at), stored);
+        // A put that resolved without reading the body stored nothing whole; release
+        // the stream so the writer upstream is not left waiting on it.
+        if (!stored.bodyUsed) await stored.body?.cancel().catch(() => {});
         return true;
       } catch (err) {
         logTierError("edge", "put", err);
