@@ -1,14 +1,25 @@
 /**
- * The KV tier: global, slower, survives eviction. Values are envelopes (metadata
- * then body, see entry.ts) read and written as streams; KV metadata holds only
- * what listing needs (it is capped at 1024 bytes), the full metadata rides in the value.
+ * The KV tier: global, slower, survives eviction. An entry's metadata rides in KV's
+ * own metadata when it fits (KV caps that at 1024 bytes), so the value is the raw
+ * body and a hit streams it straight through, untouched by JavaScript. Larger
+ * metadata (many headers, a long key) goes in an envelope in the value instead
+ * (metadata then body, see entry.ts). Both are read and written as streams.
  */
 import { systemClock, within, type Clock } from "../clock";
-import { envelope, openEnvelope, type EntryMeta } from "./entry";
+import { checkMeta, envelope, openEnvelope, type EntryMeta } from "./entry";
 import { logTierError, type StorageKey, type Tier } from "./tier";
 
 /** KV's value limit is 25 MiB; the envelope's metadata needs a little of it. */
 export const KV_MAX_BODY = 25 * 1024 * 1024 - 64 * 1024;
+/** KV's cap on a key's metadata, as serialized JSON. */
+const KV_METADATA_MAX = 1024;
+
+/** Versioned KV metadata: `m` is the entry's metadata when it fits; without it the value is an envelope. */
+interface KvMetadata {
+  v: 1;
+  m?: unknown;
+}
+
 /** KV refuses expirationTtl under 60 s. */
 export const KV_MIN_TTL = 60;
 
@@ -44,14 +55,24 @@ export function kvTier(kv: KVNamespace, clock: Clock = systemClock): Tier {
     name: "kv",
     async get(at) {
       try {
-        const read = kv.get(kvName(at), { type: "stream" });
-        const value = await within(clock, KV_READ_TIMEOUT_MS, read, "timeout" as const);
-        if (value === "timeout") {
+        const read = kv.getWithMetadata<KvMetadata>(kvName(at), { type: "stream" });
+        const got = await within(clock, KV_READ_TIMEOUT_MS, read, "timeout" as const);
+        if (got === "timeout") {
           logTierError("kv", "get", new Error(`no answer in ${KV_READ_TIMEOUT_MS} ms`));
-          void read.then((v) => v?.cancel()).catch(() => {});
+          void read.then((v) => v.value?.cancel()).catch(() => {});
           return null;
         }
-        return value ? await openEnvelope(value, at.key) : null;
+        const { value, metadata } = got;
+        if (!value) return null;
+        if (metadata?.v === 1 && metadata.m !== undefined) {
+          const meta = checkMeta(metadata.m, at.key);
+          if (!meta || meta.kind === "vary") {
+            await value.cancel();
+            return meta ? { meta, body: null } : null;
+          }
+          return { meta, body: value };
+        }
+        return await openEnvelope(value, at.key);
       } catch (err) {
         logTierError("kv", "get", err);
         return null;
@@ -72,10 +93,13 @@ export function kvTier(kv: KVNamespace, clock: Clock = systemClock): Tier {
         }
         lastWrite.set(name, now);
         if (lastWrite.size > 10_000) lastWrite.delete(lastWrite.keys().next().value as string);
-        const value = envelope(meta, body && limit(body, KV_MAX_BODY));
-        await kv.put(name, value, {
+        // An unknown length is counted on the way, so a body too large for KV aborts the write.
+        const bounded = body && (meta.kind === "response" && meta.size !== null ? body : limit(body, KV_MAX_BODY));
+        const inline: KvMetadata = { v: 1, m: meta };
+        const fits = new TextEncoder().encode(JSON.stringify(inline)).byteLength <= KV_METADATA_MAX;
+        await kv.put(name, fits ? (bounded ?? "") : envelope(meta, bounded), {
           expirationTtl: Math.max(KV_MIN_TTL, Math.ceil(retentionSeconds)),
-          metadata: { v: meta.v, storedAt: meta.storedAt, route: meta.route, gen: meta.gen },
+          metadata: fits ? inline : ({ v: 1 } satisfies KvMetadata),
         });
         return true;
       } catch (err) {

@@ -105,6 +105,17 @@ describe("TTLs and tiers", () => {
     expect(await origin.count(path)).toBe(1);
   });
 
+  it("an entry whose headers overflow KV metadata is kept in an envelope and still hits from KV", async () => {
+    const h = harness({ defaults: { ttl: { edge: 0, kv: 600 }, origin: "override", status: { "200": 600 } } });
+    const path = origin.path();
+    await origin.script(path, { headers: { "x-long": "v".repeat(2000) }, body: "enveloped" });
+    await h.get(path);
+    const hit = await h.get(path);
+    expect(hit.cacheStatus).toBe("edge-cache; hit; ttl=600; detail=kv");
+    expect(hit.text).toBe("enveloped");
+    expect(hit.headers.get("x-long")).toHaveLength(2000);
+  });
+
   it("respect: the origin's s-maxage, then max-age, decide the lifetime", async () => {
     const h = harness({ defaults: { origin: "respect" } });
     const a = origin.path();
