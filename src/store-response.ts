@@ -84,7 +84,7 @@ export async function storeResponse(
   const headers = stripHopByHop(res.headers);
   if (verdict.stripSetCookie) headers.delete("set-cookie");
   const tags = [...new Set([...c.route.tags, ...responseTags(res.headers)])];
-  const base = { v: ENTRY_VERSION, storedAt: responseTime, route: c.route.name, tags, gen: 0 } as const;
+  const base = { v: ENTRY_VERSION, storedAt: responseTime, route: c.route.name, tags } as const;
 
   let vary: VaryMeta | null = null;
   let at = c.primary;

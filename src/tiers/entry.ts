@@ -17,10 +17,9 @@ interface MetaBase {
   key: string;
   /** Storage time, ms since epoch (the "response_time" of RFC 9111 §4.2.3). */
   storedAt: number;
-  /** Route name, tags and purge generation, for purge and explain. */
+  /** Route name and tags, for purge (see src/purge: purges are records dated against storedAt) and explain. */
   route: string;
   tags: string[];
-  gen: number;
 }
 
 export interface ResponseMeta extends MetaBase {

@@ -16,7 +16,6 @@ const responseMeta = (over: Partial<ResponseMeta> = {}): ResponseMeta => ({
   storedAt: 1_705_320_000_000,
   route: "pages",
   tags: ["html", "product-7"],
-  gen: 3,
   status: 200,
   headers: [
     ["content-type", "text/html; charset=utf-8"],
@@ -35,7 +34,6 @@ const varyMeta = (over: Partial<VaryMeta> = {}): VaryMeta => ({
   storedAt: 1_705_320_000_000,
   route: "pages",
   tags: [],
-  gen: 0,
   vary: ["accept-language"],
   epoch: 5,
   variants: 2,
