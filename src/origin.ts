@@ -93,25 +93,6 @@ export async function fetchOrigin(req: OriginFetch, clock: Clock): Promise<Respo
   }
 }
 
-/**
- * A body on its way into storage, and whether it arrived whole: exactly the declared
- * Content-Length, and no error from the origin. The runtime's own streams carry it
- * (a JavaScript transform would fall behind the client's branch of the tee and make
- * it buffer the body), and the verdict comes from the pipe itself, because a tier may
- * accept a stream that ended early: the caller deletes what it stored when not whole.
- */
-export function checkedBody(
-  body: ReadableStream<Uint8Array>,
-  declaredLength: number | null,
-): { body: ReadableStream<Uint8Array>; whole: Promise<boolean> } {
-  const through = declaredLength === null ? new IdentityTransformStream() : new FixedLengthStream(declaredLength);
-  const whole = body.pipeTo(through.writable).then(
-    () => true,
-    () => false,
-  );
-  return { body: through.readable as ReadableStream<Uint8Array>, whole };
-}
-
 /** Content-Length as a number, or null when absent or malformed. */
 export function declaredLength(headers: Headers): number | null {
   const v = headers.get("content-length");

@@ -3,7 +3,7 @@
  * revalidation. Whether to store is decided by policy/freshness; here it is done,
  * streamed, in the background.
  */
-import { checkedBody, declaredLength, fetchOrigin, originUrl, stripHopByHop } from "./origin";
+import { declaredLength, fetchOrigin, originUrl, stripHopByHop } from "./origin";
 import { retentionSeconds, storeVerdict, type StoreVerdict } from "./policy/freshness";
 import { parseDirectives } from "./policy/cache-control";
 import { deceptive } from "./policy/deception";
@@ -126,4 +126,23 @@ export async function storeResponse(
   });
   c.exec.waitUntil(done);
   return { stored: true, body: client, done };
+}
+
+/**
+ * A body on its way into storage, and whether it arrived whole: exactly the declared
+ * Content-Length, and no error from the origin. The runtime's own streams carry it
+ * (a JavaScript transform would fall behind the client's branch of the tee and make
+ * it buffer the body), and the verdict comes from the pipe itself, because a tier may
+ * accept a stream that ended early: the caller deletes what it stored when not whole.
+ */
+function checkedBody(
+  body: ReadableStream<Uint8Array>,
+  declaredLength: number | null,
+): { body: ReadableStream<Uint8Array>; whole: Promise<boolean> } {
+  const through = declaredLength === null ? new IdentityTransformStream() : new FixedLengthStream(declaredLength);
+  const whole = body.pipeTo(through.writable).then(
+    () => true,
+    () => false,
+  );
+  return { body: through.readable as ReadableStream<Uint8Array>, whole };
 }

@@ -3,7 +3,6 @@
  * HTTP with undici. Wrangler's local state persists between runs (that is the point of
  * it), so every URL here carries a per-run query string to start from a miss.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
@@ -12,62 +11,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, npmStart, ROOT, stop, untilRunning, type Started } from "../support/local-server";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const RUN = `run=${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-
-interface Started {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
-
-function npmStart(args: string[], env: Record<string, string> = {}): Started {
-  let out = "";
-  // Its own process group, so that afterAll can stop npm, tsx, wrangler and workerd at once.
-  const child = spawn("npm", ["start", "--", ...args], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...env },
-  });
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
-
-async function untilRunning(s: Started, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!/edge-cache is running at/.test(s.output())) {
-    if (s.child.exitCode !== null) throw new Error(`npm start exited ${s.child.exitCode}:\n${s.output()}`);
-    if (Date.now() > deadline) throw new Error(`npm start not ready in time:\n${s.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function stop(s: Started | undefined): Promise<void> {
-  if (!s || s.child.exitCode !== null || s.child.pid === undefined) return;
-  const group = -s.child.pid;
-  process.kill(group, "SIGTERM");
-  const timer = setTimeout(() => {
-    try {
-      process.kill(group, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }, 10_000);
-  await s.exited;
-  clearTimeout(timer);
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 async function get(url: string, headers: Record<string, string> = {}) {
   const res = await request(url, { headers });

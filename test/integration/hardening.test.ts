@@ -6,7 +6,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createWorker } from "../../src/index";
-import { compile, harness, SITE, TestClock } from "../support/harness";
+import { compile, drive, harness, SITE, TestClock } from "../support/harness";
 import { origin } from "../support/origin";
 
 describe("rule zero: what reaches the origin is in the key or removed", () => {
@@ -152,21 +152,8 @@ function faulty(wrap: { kv?: (kv: KVNamespace) => KVNamespace; cache?: (c: Cache
     wrapKv: wrap.kv,
     wrapCache: wrap.cache,
   });
-  return {
-    clock,
-    start(path: string) {
-      const ctx = createExecutionContext();
-      const response = worker.fetch!(new Request(`${SITE}${path}`) as never, env, ctx);
-      return { response: Promise.resolve(response), done: () => waitOnExecutionContext(ctx) };
-    },
-    async get(path: string) {
-      const r = this.start(path);
-      const res = await r.response;
-      const text = await res.text();
-      await r.done();
-      return { status: res.status, text, cacheStatus: res.headers.get("cache-status") ?? "" };
-    },
-  };
+  const { request, start } = drive(worker, clock);
+  return { clock, start, get: request };
 }
 
 function kvWith(overrides: Partial<Record<"get" | "put" | "delete", (...args: unknown[]) => unknown>>) {

@@ -3,12 +3,10 @@
  * with the helpers admin tests need: authorized admin calls, purges, explains.
  * Built on harness.ts's clock and rules compiler; runs inside workerd.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import type { WorkerEnv } from "../../src/env";
 import { createWorker } from "../../src/index";
 import type { RouteRule, RouteSettings } from "../../src/rules/types";
-import { compile, SITE, TestClock, type Got } from "./harness";
+import { compile, drive, TestClock } from "./harness";
 import { origin } from "./origin";
 
 export const TOKEN = "test-admin-token-0123456789";
@@ -40,37 +38,7 @@ export function adminHarness(options: AdminHarnessOptions = {}) {
     wrapKv: options.wrapKv,
   });
 
-  /** One request through the Worker (path or absolute URL); waits for its background work. */
-  async function request(path: string, init: RequestInit = {}): Promise<Got> {
-    const headers = new Headers(init.headers);
-    headers.set("x-test-now", String(clock.now()));
-    const ctx = createExecutionContext();
-    const url = path.startsWith("http") ? path : `${SITE}${path}`;
-    const res = await worker.fetch!(new Request(url, { ...init, headers }) as never, env, ctx);
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await res.arrayBuffer());
-    } finally {
-      await waitOnExecutionContext(ctx);
-    }
-    return {
-      res,
-      status: res.status,
-      headers: res.headers,
-      bytes,
-      text: new TextDecoder().decode(bytes),
-      cacheStatus: res.headers.get("cache-status") ?? "",
-    };
-  }
-
-  /** Starts a request without reading it: for races. */
-  function start(path: string, init: RequestInit = {}) {
-    const headers = new Headers(init.headers);
-    headers.set("x-test-now", String(clock.now()));
-    const ctx = createExecutionContext();
-    const response = worker.fetch!(new Request(`${SITE}${path}`, { ...init, headers }) as never, env, ctx);
-    return { response: Promise.resolve(response), done: () => waitOnExecutionContext(ctx) };
-  }
+  const { request, start } = drive(worker, clock);
 
   /** An admin call with the right token; `body` is sent as JSON unless it is a string. */
   async function admin(method: string, path: string, body?: unknown, token: string | null = TOKEN) {

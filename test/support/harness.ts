@@ -5,6 +5,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { Clock, Timer } from "../../src/clock";
+import type { WorkerEnv } from "../../src/env";
 import { createWorker } from "../../src/index";
 import { parseRules } from "../../src/rules/parse";
 import type { CompiledRules, RouteRule, RouteSettings } from "../../src/rules/types";
@@ -68,17 +69,30 @@ export function harness(options: HarnessOptions = {}) {
   });
   const worker = createWorker({ clock, rules, log: (l) => logs.push(l) });
 
-  /** One request through the Worker; waits for its background work (stores) before returning. */
-  async function request(path: string, init: RequestInit = {}): Promise<Got> {
+  const driver = drive(worker, clock);
+  return { clock, logs, rules, worker, ...driver, get: driver.request };
+}
+
+/** Requests through a Worker's fetch handler, stamped with the test clock for the origin's Date. */
+export function drive(worker: ExportedHandler<WorkerEnv>, clock: TestClock) {
+  function launch(path: string, init: RequestInit) {
     const headers = new Headers(init.headers);
     headers.set("x-test-now", String(clock.now()));
     const ctx = createExecutionContext();
-    const res = await worker.fetch!(new Request(`${SITE}${path}`, { ...init, headers }) as never, env, ctx);
+    const url = path.startsWith("http") ? path : `${SITE}${path}`;
+    const response = worker.fetch!(new Request(url, { ...init, headers }) as never, env, ctx);
+    return { response: Promise.resolve(response), done: () => waitOnExecutionContext(ctx) };
+  }
+
+  /** One request (path or absolute URL); waits for its background work (stores) before returning. */
+  async function request(path: string, init: RequestInit = {}): Promise<Got> {
+    const started = launch(path, init);
+    const res = await started.response;
     let bytes: Uint8Array;
     try {
       bytes = new Uint8Array(await res.arrayBuffer());
     } finally {
-      await waitOnExecutionContext(ctx);
+      await started.done();
     }
     return {
       res,
@@ -91,13 +105,6 @@ export function harness(options: HarnessOptions = {}) {
   }
 
   /** Starts a request without reading it: for concurrency tests. */
-  function start(path: string, init: RequestInit = {}) {
-    const headers = new Headers(init.headers);
-    headers.set("x-test-now", String(clock.now()));
-    const ctx = createExecutionContext();
-    const response = worker.fetch!(new Request(`${SITE}${path}`, { ...init, headers }) as never, env, ctx);
-    return { response: Promise.resolve(response), done: () => waitOnExecutionContext(ctx) };
-  }
-
-  return { clock, logs, rules, worker, request, start, get: request };
+  const start = (path: string, init: RequestInit = {}) => launch(path, init);
+  return { request, start };
 }
