@@ -8,22 +8,24 @@ import { originUrl } from "../origin";
 import { bypassVerdict, type BypassReason } from "../policy/bypass";
 import { buildCacheKey, type CacheKey } from "../policy/cache-key";
 import { matchRoute } from "../rules/match";
-import type { CompiledRoute, CompiledRules, MatchResult, OriginMode, ClientCacheControl } from "../rules/types";
+import type { CompiledRoute, CompiledRules, MatchResult } from "../rules/types";
 
-export interface RouteSettingsView {
-  ttl: { edge: number | null; kv: number; browser: number | null };
-  origin: OriginMode;
-  status: Readonly<Record<string, number>>;
-  staleWhileRevalidate: number;
-  staleIfError: number;
-  heuristic: boolean;
-  clientCacheControl: ClientCacheControl;
-  stripSetCookie: boolean;
-  cacheAuthorized: boolean;
-  originTimeoutMs: number;
-  maxVariants: number;
-  tags: readonly string[];
-}
+/** The compiled settings explain shows (patterns and matchers are shown by their parts elsewhere). */
+export type RouteSettingsView = Pick<
+  CompiledRoute,
+  | "ttl"
+  | "origin"
+  | "status"
+  | "staleWhileRevalidate"
+  | "staleIfError"
+  | "heuristic"
+  | "clientCacheControl"
+  | "stripSetCookie"
+  | "cacheAuthorized"
+  | "originTimeoutMs"
+  | "maxVariants"
+  | "tags"
+>;
 
 export interface Decision {
   request: { url: string; method: string; headerNames: string[] };
