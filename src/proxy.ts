@@ -42,15 +42,19 @@ export function createProxy(deps: ProxyDeps) {
     if (!route) {
       response = await pass(deps, request, rules, url, timings, { fwd: "bypass", detail: "no-rule" });
     } else {
-      const key = buildCacheKey(url, request.headers, route.key);
-      const primary = await storageKey(key.key, key.parts.host);
-      c = { deps, request, route, rules, exec, target: key.url, primary, index: null, timings };
+      // The key is built only when it is used: a lookup, or an invalidation.
+      const context = async (): Promise<Ctx> => {
+        const key = buildCacheKey(url, request.headers, route.key);
+        const primary = await storageKey(key.key, key.parts.host);
+        return { deps, request, route, rules, exec, target: key.url, primary, index: null, timings };
+      };
       const bypass = bypassVerdict(route, request.method, url, request.headers);
       if (bypass) {
         const status: CacheStatus = { fwd: bypass.reason === "method" ? "method" : "bypass", detail: bypass.reason };
         response = await pass(deps, request, rules, url, timings, status);
-        if (!SAFE_METHODS.has(request.method) && response.status < 400) exec.waitUntil(invalidate(c));
+        if (!SAFE_METHODS.has(request.method) && response.status < 400) exec.waitUntil(context().then(invalidate));
       } else {
+        c = await context();
         response = await cached(c, refreshing);
       }
       if (route.debug) response = withServerTiming(response, timings, Date.now() - t0);

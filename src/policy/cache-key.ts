@@ -105,6 +105,12 @@ export function buildCacheKey(url: URL, headers: Headers, key: CompiledKey): Cac
 
 /** A fixed-length storage name for a key (KV keys are at most 512 bytes). */
 export async function hashKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(key)));
+  let hex = "";
+  for (const b of digest) hex += HEX[b];
+  return hex;
 }
+
+// Built once: this runs on every cacheable request.
+const encoder = new TextEncoder();
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
