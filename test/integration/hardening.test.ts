@@ -6,7 +6,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createWorker } from "../../src/index";
-import { compile, drive, harness, SITE, TestClock } from "../support/harness";
+import { drive, harness, originRules, SITE, TestClock } from "../support/harness";
 import { origin } from "../support/origin";
 
 describe("rule zero: what reaches the origin is in the key or removed", () => {
@@ -147,7 +147,7 @@ function faulty(wrap: { kv?: (kv: KVNamespace) => KVNamespace; cache?: (c: Cache
   const clock = new TestClock();
   const worker = createWorker({
     clock,
-    rules: compile({ version: 1, origin: origin.url, defaults: settings, routes: [{ name: "all", match: { path: "/*" } }] }),
+    rules: originRules({ defaults: settings }),
     log: () => {},
     wrapKv: wrap.kv,
     wrapCache: wrap.cache,
@@ -228,7 +228,7 @@ describe("failing storage never fails a request", () => {
 
   it("an exception in the pipeline still gets the request to the origin", async () => {
     const worker = createWorker({
-      rules: compile({ version: 1, origin: origin.url, routes: [{ name: "all", match: { path: "/*" } }] }),
+      rules: originRules(),
       log: () => {
         throw new Error("a bug");
       },

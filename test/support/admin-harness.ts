@@ -6,8 +6,7 @@
 import type { WorkerEnv } from "../../src/env";
 import { createWorker } from "../../src/index";
 import type { RouteRule, RouteSettings } from "../../src/rules/types";
-import { compile, drive, TestClock } from "./harness";
-import { origin } from "./origin";
+import { drive, originRules, TestClock } from "./harness";
 
 export const TOKEN = "test-admin-token-0123456789";
 
@@ -24,12 +23,7 @@ export interface AdminHarnessOptions {
 export function adminHarness(options: AdminHarnessOptions = {}) {
   const clock = options.clock ?? new TestClock();
   const logs: Record<string, unknown>[] = [];
-  const rules = compile({
-    version: 1,
-    origin: origin.url,
-    defaults: options.defaults ?? {},
-    routes: options.routes ?? [{ name: "all", match: { path: "/*" } }],
-  });
+  const rules = originRules(options);
   const worker = createWorker({
     clock,
     rules: options.fixedRules === false ? undefined : rules,

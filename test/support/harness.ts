@@ -57,16 +57,21 @@ export interface HarnessOptions {
   routes?: RouteRule[];
 }
 
-/** A Worker in front of the scripted origin with the given rules (default: one catch-all route). */
-export function harness(options: HarnessOptions = {}) {
-  const clock = new TestClock();
-  const logs: Record<string, unknown>[] = [];
-  const rules = compile({
+/** Rules in front of the scripted origin: the given defaults and routes (default: one catch-all route). */
+export function originRules(options: HarnessOptions = {}): CompiledRules {
+  return compile({
     version: 1,
     origin: origin.url,
     defaults: options.defaults ?? {},
     routes: options.routes ?? [{ name: "all", match: { path: "/*" } }],
   });
+}
+
+/** A Worker in front of the scripted origin with the given rules (default: one catch-all route). */
+export function harness(options: HarnessOptions = {}) {
+  const clock = new TestClock();
+  const logs: Record<string, unknown>[] = [];
+  const rules = originRules(options);
   const worker = createWorker({ clock, rules, log: (l) => logs.push(l) });
 
   const driver = drive(worker, clock);
