@@ -3,19 +3,19 @@
  * `createWorker` takes the seams tests need (a clock, rules, a log, bindings); the
  * default export is the production wiring.
  */
-import { createRulesSource } from "./active-rules";
+import { createRulesSource } from "./rules/active";
 import { createAdmin } from "./admin/handle";
 import { adminPath } from "./admin/prefix";
 import { systemClock, type Clock } from "./clock";
-import { createCollapser } from "./collapse";
-import { originUrl } from "./origin";
-import { createProxy } from "./proxy";
+import { createCollapser } from "./pipeline/collapse";
+import { originUrl } from "./http/origin";
+import { createProxy } from "./pipeline/proxy";
 import { createPurgeStore, purgeVerdict } from "./purge/state";
-import { errorResponse, requestTooLarge } from "./respond";
+import { errorResponse, requestTooLarge } from "./http/respond";
 import type { CompiledRules } from "./rules/types";
 import { edgeTier } from "./tiers/edge";
 import { kvTier } from "./tiers/kv";
-import { appendCacheStatus } from "./cache-status";
+import { appendCacheStatus } from "./http/cache-status";
 import type { WorkerEnv } from "./env";
 
 export interface WorkerOptions {

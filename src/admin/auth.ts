@@ -4,7 +4,7 @@
  * sides hashed to the same length first, then `timingSafeEqual`), and answers every
  * wrong or missing token with the very same 401, so a caller learns nothing but "no".
  */
-import { jsonResponse } from "../respond";
+import { jsonResponse } from "../http/respond";
 
 /** Query parameters that look like a credential: refused, because URLs end up in logs and histories. */
 const TOKEN_PARAMS = ["token", "access_token", "admin_token", "auth", "authorization", "bearer", "api_key", "apikey", "key", "secret", "password"];

@@ -2,7 +2,7 @@
  * Reading an admin request's body with a size cap: the count is kept while the body
  * streams, so an oversized or lying Content-Length is cut off, never buffered.
  */
-import { jsonResponse } from "../respond";
+import { jsonResponse } from "../http/respond";
 
 export type BodyResult<T> = { ok: true; value: T } | { ok: false; response: Response };
 

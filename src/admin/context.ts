@@ -2,7 +2,7 @@
  * What every admin endpoint gets, and what it gives back: the response plus the
  * facts of its one log line (action, targets, result).
  */
-import type { RulesSource } from "../active-rules";
+import type { RulesSource } from "../rules/active";
 import type { WorkerEnv } from "../env";
 import type { PurgeStore } from "../purge/state";
 import type { Tiers } from "../tiers/two-tier";

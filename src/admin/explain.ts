@@ -5,7 +5,7 @@
  */
 import { decide, parseHeaderArgs } from "../explain/decide";
 import { tierState } from "../explain/tier-state";
-import { jsonResponse } from "../respond";
+import { jsonResponse } from "../http/respond";
 import type { AdminHandler } from "./context";
 
 /** Simulated request headers per explain: enough for any real request, few enough to stay cheap. */

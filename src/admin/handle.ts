@@ -3,7 +3,7 @@
  * log one JSON line. Nothing here is cached and nothing reaches the origin.
  */
 import type { WorkerEnv } from "../env";
-import { jsonResponse } from "../respond";
+import { jsonResponse } from "../http/respond";
 import { authorize } from "./auth";
 import type { AdminContext, AdminDeps, AdminHandler, AdminOutcome } from "./context";
 import { explainEndpoint } from "./explain";

@@ -3,7 +3,7 @@
  */
 import { executePurge } from "../purge/execute";
 import { parsePurgeRequest } from "../purge/request";
-import { jsonResponse } from "../respond";
+import { jsonResponse } from "../http/respond";
 import { readJson } from "./body";
 import type { AdminHandler } from "./context";
 

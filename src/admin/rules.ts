@@ -3,8 +3,8 @@
  * (validated, then kept in KV for every isolate to pick up), and going back to the
  * bundled file.
  */
-import { RULES_REFRESH_MS, type ActiveRules } from "../active-rules";
-import { jsonResponse } from "../respond";
+import { RULES_REFRESH_MS, type ActiveRules } from "../rules/active";
+import { jsonResponse } from "../http/respond";
 import { lintRules } from "../rules/lint";
 import { readText } from "./body";
 import type { AdminHandler } from "./context";

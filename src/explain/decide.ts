@@ -4,7 +4,7 @@
  * calls the very functions the proxy calls, so `GET /.edge-cache/explain` and
  * `edge-cache rules explain` (offline) can never tell a different story.
  */
-import { originUrl } from "../origin";
+import { originUrl } from "../http/origin";
 import { bypassVerdict, type BypassReason } from "../policy/bypass";
 import { buildCacheKey, type CacheKey } from "../policy/cache-key";
 import { matchRoute } from "../rules/match";

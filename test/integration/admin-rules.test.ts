@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import bundled from "../../config/routes.json";
-import { RULES_KV_KEY } from "../../src/active-rules";
+import { RULES_KV_KEY } from "../../src/rules/active";
 import { adminHarness } from "../support/admin-harness";
 import { TestClock } from "../support/harness";
 import { origin } from "../support/origin";

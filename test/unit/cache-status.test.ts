@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { appendCacheStatus, CACHE_NAME, type CacheStatus, type ForwardReason, formatCacheStatus } from "../../src/cache-status";
+import { appendCacheStatus, CACHE_NAME, type CacheStatus, type ForwardReason, formatCacheStatus } from "../../src/http/cache-status";
 
 // ---- a small RFC 8941 parser ----
 

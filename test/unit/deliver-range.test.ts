@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { notModified, parseRange } from "../../src/deliver";
+import { notModified, parseRange } from "../../src/pipeline/deliver";
 
 describe("parseRange (RFC 9110 §14.1.2), for a 10-byte representation unless said", () => {
   it.each<[string, string | null, number, ReturnType<typeof parseRange>]>([

@@ -3,10 +3,10 @@
  * browser TTL, answers conditionals (304) and ranges (206/416) from a stored entry,
  * drops HEAD bodies and every header that must not reach the client.
  */
-import { appendCacheStatus, type CacheStatus } from "./cache-status";
-import { declaredLength, stripHopByHop } from "./origin";
-import { splitList } from "./policy/cache-control";
-import type { ResponseMeta } from "./tiers/entry";
+import { appendCacheStatus, type CacheStatus } from "../http/cache-status";
+import { declaredLength, stripHopByHop } from "../http/headers";
+import { splitList } from "../policy/cache-control";
+import type { ResponseMeta } from "../tiers/entry";
 
 /** Consumed by us (RFC 9213 §2.1 says a targeted field may be kept; Cloudflare's own is not passed on). */
 const CONSUMED = ["cloudflare-cdn-cache-control"];

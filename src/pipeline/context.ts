@@ -1,12 +1,12 @@
 /**
  * What every step of the pipeline needs to know about the request it serves.
  */
-import type { Clock } from "./clock";
+import type { Clock } from "../clock";
 import type { Collapser } from "./collapse";
-import type { CompiledRoute, CompiledRules } from "./rules/types";
-import type { VaryMeta } from "./tiers/entry";
-import type { StorageKey } from "./tiers/tier";
-import type { Tiers } from "./tiers/two-tier";
+import type { CompiledRoute, CompiledRules } from "../rules/types";
+import type { VaryMeta } from "../tiers/entry";
+import type { StorageKey } from "../tiers/tier";
+import type { Tiers } from "../tiers/two-tier";
 
 /** Whether a stored entry was purged after it was stored (see src/purge): "hard" = gone, "soft" = stale. */
 export interface PurgeCheck {

@@ -8,7 +8,7 @@
 
 export type Outcome = { stored: true } | { stored: false };
 
-import { within, type Clock } from "./clock";
+import { within, type Clock } from "../clock";
 
 export interface Flight {
   /** True for the request that must fetch; false for one that should wait. */

@@ -3,17 +3,18 @@
  * revalidation. Whether to store is decided by policy/freshness; here it is done,
  * streamed, in the background.
  */
-import { declaredLength, fetchOrigin, originUrl, stripHopByHop } from "./origin";
-import { retentionSeconds, storeVerdict, type StoreVerdict } from "./policy/freshness";
-import { parseDirectives } from "./policy/cache-control";
-import { deceptive } from "./policy/deception";
-import { forwardHeaders } from "./policy/forwarding";
-import { responseTags } from "./policy/tags";
-import { variantKey, varyNames } from "./policy/vary";
-import type { Ctx } from "./request-context";
-import { ENTRY_VERSION, type ResponseMeta, type VaryMeta } from "./tiers/entry";
-import { KV_MAX_BODY } from "./tiers/kv";
-import { storageKey, storeEntry, type StorePlan } from "./tiers/two-tier";
+import { declaredLength, stripHopByHop } from "../http/headers";
+import { fetchOrigin, originUrl } from "../http/origin";
+import { retentionSeconds, storeVerdict, type StoreVerdict } from "../policy/freshness";
+import { parseDirectives } from "../policy/cache-control";
+import { deceptive } from "../policy/deception";
+import { forwardHeaders } from "../policy/forwarding";
+import { responseTags } from "../policy/tags";
+import { variantKey, varyNames } from "../policy/vary";
+import type { Ctx } from "./context";
+import { ENTRY_VERSION, type ResponseMeta, type VaryMeta } from "../tiers/entry";
+import { KV_MAX_BODY } from "../tiers/kv";
+import { storageKey, storeEntry, type StorePlan } from "../tiers/two-tier";
 
 /** Request fields the cache answers itself from the whole entry; the origin never sees the client's. */
 const CLIENT_CONDITIONALS = ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range"];

@@ -3,22 +3,22 @@
  * request's way"). Each step is decided by pure code in rules/ and policy/; this
  * file and the two it delegates to (store-response, revalidate) do the I/O.
  */
-import type { CacheStatus } from "./cache-status";
+import type { CacheStatus } from "../http/cache-status";
 import { deliverFromEntry, deliverFromOrigin } from "./deliver";
-import { fetchOrigin, originUrl } from "./origin";
-import { bypassVerdict } from "./policy/bypass";
-import { buildCacheKey } from "./policy/cache-key";
-import { freshness, type Lifetimes } from "./policy/freshness";
-import { requestWantsValidation } from "./policy/request-directives";
-import type { Ctx, ProxyDeps, Timings } from "./request-context";
-import { errorResponse, originFailure } from "./respond";
+import { fetchOrigin, originUrl } from "../http/origin";
+import { bypassVerdict } from "../policy/bypass";
+import { buildCacheKey } from "../policy/cache-key";
+import { freshness, type Lifetimes } from "../policy/freshness";
+import { requestWantsValidation } from "../policy/request-directives";
+import type { Ctx, ProxyDeps, Timings } from "./context";
+import { errorResponse, originFailure } from "../http/respond";
 import { refreshInBackground, revalidate } from "./revalidate";
-import { matchRoute } from "./rules/match";
-import type { CompiledRules } from "./rules/types";
-import { fetchForCache, storeResponse, verdictFor } from "./store-response";
-import { lookup, storageKey, type Found } from "./tiers/two-tier";
+import { matchRoute } from "../rules/match";
+import type { CompiledRules } from "../rules/types";
+import { fetchForCache, storeResponse, verdictFor } from "./store";
+import { lookup, storageKey, type Found } from "../tiers/two-tier";
 
-export type { ProxyDeps } from "./request-context";
+export type { ProxyDeps } from "./context";
 
 /** How long an uncacheable answer is remembered so that requests stop queueing behind it. */
 const HIT_FOR_PASS_MS = 10_000;

@@ -4,13 +4,13 @@
  * entry is served if its stale-if-error window allows. A 5xx never replaces a good entry.
  */
 import { deliverFromEntry, deliverFromOrigin } from "./deliver";
-import { stripHopByHop } from "./origin";
-import { freshness, type Lifetimes } from "./policy/freshness";
-import type { Ctx } from "./request-context";
-import { errorResponse, originFailure } from "./respond";
-import { fetchForCache, storePlan, storeResponse, verdictFor, type Fetched } from "./store-response";
-import type { ResponseMeta } from "./tiers/entry";
-import { lookup, storeEntry, type Found } from "./tiers/two-tier";
+import { stripHopByHop } from "../http/headers";
+import { freshness, type Lifetimes } from "../policy/freshness";
+import type { Ctx } from "./context";
+import { errorResponse, originFailure } from "../http/respond";
+import { fetchForCache, storePlan, storeResponse, verdictFor, type Fetched } from "./store";
+import type { ResponseMeta } from "../tiers/entry";
+import { lookup, storeEntry, type Found } from "../tiers/two-tier";
 
 /** The stored validators, as request conditionals (§4.3.1). */
 export function validatorsOf(meta: ResponseMeta): [string, string][] {

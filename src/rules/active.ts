@@ -12,11 +12,11 @@
  * that work; the last good copy (else the bundled file) keeps serving, and the
  * problem is logged once and shown by `GET /.edge-cache/rules`.
  */
-import bundled from "../config/routes.json";
-import { systemClock, within, type Clock } from "./clock";
-import { hashKey } from "./policy/cache-key";
-import { parseRules, parseRulesText } from "./rules/parse";
-import type { CompiledRules, Problem } from "./rules/types";
+import bundled from "../../config/routes.json";
+import { systemClock, within, type Clock } from "../clock";
+import { hashKey } from "../policy/cache-key";
+import { parseRules, parseRulesText } from "./parse";
+import type { CompiledRules, Problem } from "./types";
 
 export const RULES_KV_KEY = "rules:v1";
 /** How long an isolate trusts its copy of the KV rules before reading again. */
