@@ -1,12 +1,15 @@
 /**
  * The reserved admin prefix, recognized in every spelling a client or an origin
- * might treat as the same path: any case, percent-encoded, with dot segments or
- * doubled slashes. Anything that could be read as admin is admin, so it is never
+ * might treat as the same path: any case, percent-encoded, with dot segments,
+ * doubled slashes or `;` path parameters. Anything that could be read as admin is admin, so it is never
  * cached and never reaches the origin.
  */
 export const ADMIN_PREFIX = "/.edge-cache/";
 
-/** The path as an origin might read it: decoded (repeatedly), `\` as `/`, slashes folded, dot segments resolved. */
+/**
+ * The path as an origin might read it: decoded (repeatedly), `\` as `/`, `;…` path
+ * parameters cut from each segment, slashes folded, dot segments resolved.
+ */
 export function canonicalPath(pathname: string): string {
   let p = pathname;
   for (let i = 0; i < 3; i++) {
@@ -19,7 +22,10 @@ export function canonicalPath(pathname: string): string {
     if (decoded === p) break;
     p = decoded;
   }
-  p = p.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
+  // RFC 3986 §3.3 lets a segment carry `;` parameters, and servlet containers (Tomcat,
+  // Jetty) drop them before routing: `/.edge-cache;x/purge` is `/.edge-cache/purge` there,
+  // and `..;` is `..`. Cut them before dot segments are resolved.
+  p = p.replace(/\\/g, "/").split("/").map((seg) => seg.replace(/;.*$/s, "")).join("/").replace(/\/{2,}/g, "/");
   const out: string[] = [];
   for (const seg of p.split("/")) {
     // RFC 3986 §5.2.4: `..` at the root stays at the root.

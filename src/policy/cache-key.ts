@@ -82,8 +82,10 @@ export function buildCacheKey(url: URL, headers: Headers, key: CompiledKey): Cac
     }
   }
   if (key.query.sort) {
-    // Stable sort by name, then by the raw pair, so that `a=2&a=1` and `a=1&a=2` meet.
-    kept.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.raw < b.raw ? -1 : a.raw > b.raw ? 1 : 0));
+    // Stable, by name only: the values of one name keep the order they were sent in,
+    // because many origins read `a=2&a=1` as the list [2, 1]; sorting them would forward
+    // (and key) a request the client did not make, so the two orders are two keys.
+    kept.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
   const query = kept.map((q) => q.raw);
 

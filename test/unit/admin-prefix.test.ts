@@ -40,6 +40,13 @@ describe("adminPath: spellings that are admin", () => {
     ["RFC 3986 §5.2.4 more dot-dots than segments", "/a/../../.edge-cache/purge", "purge"],
     ["RFC 3986 §5.2.4 an encoded dot-dot and slash at the root", "/%2e%2e%2f.edge-cache/purge", "purge"],
     ["RFC 3986 §5.2.4 a double-encoded dot-dot at the root", "/%252e%252e/.edge-cache/purge", "purge"],
+    ["a ;parameter on the prefix (servlet containers drop it)", "/.edge-cache;x/purge", "purge"],
+    ["a ;parameter on the prefix alone", "/.edge-cache;jsessionid=1", ""],
+    ["an empty ;parameter", "/.edge-cache;/", ""],
+    ["an encoded ;parameter", "/.edge-cache%3bx/purge", "purge"],
+    ["a ;parameter on the endpoint", "/.edge-cache/purge;x", "purge"],
+    ["a ..;parameter segment", "/x/..;y/.edge-cache/purge", "purge"],
+    ["a ;parameter segment before the prefix", "/;x/.edge-cache/purge", "purge"],
   ])("%s: %s → %j", (_name, path, expected) => {
     expect(adminPath(path)).toBe(expected);
   });
@@ -53,6 +60,8 @@ describe("adminPath: spellings that are admin", () => {
     "/.edge-cache",
     "/.edge-cache\\purge",
     "/%2e%2e%2f.edge-cache/purge",
+    "/.edge-cache;x/purge",
+    "/.EDGE-CACHE;a=b;c/rules",
   ])("through the URL parser too: %s", (path) => {
     expect(viaUrl(path)).not.toBeNull();
   });
@@ -65,6 +74,7 @@ describe("adminPath: near misses that are not admin", () => {
     ["without the dot", "/edge-cache/"],
     ["without the dot, encoded", "/%65dge-cache/purge"],
     ["a suffix on the name", "/a/.edge-cache-not/"],
+    ["a ;parameter that is not at a segment's end", "/.edge-cachex;/purge"],
     ["not at the root", "/a/.edge-cache/purge"],
     ["a different separator", "/.edge_cache/purge"],
     ["an ordinary page", "/blog/hello"],
