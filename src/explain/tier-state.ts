@@ -18,6 +18,10 @@ export type TierView =
       age: number;
       /** Seconds of freshness left; negative when stale. */
       ttl: number;
+      /**
+       * What the next request does with it: the freshness state (`fresh`, `stale`, ...),
+       * or `purged` when a hard purge makes it a miss; a soft purge shows as stale.
+       */
       freshness: string;
       route: string;
       tags: string[];
@@ -55,19 +59,21 @@ export async function tierState(
     if (!found) return { present: false };
     await found.body?.cancel().catch(() => {});
     const m = found.meta;
-    const f = freshness(m.lifetimes, m.storedAt, now);
+    const purged = purgeVerdict(purges, m, key.url);
+    // The same reading of a purge as the proxy's: soft = no freshness left, hard = gone.
+    const f = freshness(purged === "soft" ? { ...m.lifetimes, lifetime: 0 } : m.lifetimes, m.storedAt, now);
     return {
       present: true,
       status: m.status,
       storedAt: new Date(m.storedAt).toISOString(),
       age: f.age,
       ttl: f.ttl,
-      freshness: f.state,
+      freshness: purged === "hard" ? "purged" : f.state,
       route: m.route,
       tags: m.tags,
       size: m.size,
       vary: found.vary?.vary ?? null,
-      purged: purgeVerdict(purges, m, key.url),
+      purged,
     };
   };
   const [edge, kv] = await Promise.all([one("edge"), one("kv")]);

@@ -28,6 +28,11 @@ export const CACHEABLE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD"]);
 /** Encoded `/`, `\`, `.`, NUL, CR, LF, `?`, `#`, `;`, once or twice encoded. */
 const AMBIGUOUS_PATH = /%(25)*(2f|5c|2e|00|0a|0d|3f|23|3b)/i;
 
+/** Whether a path holds an encoded delimiter: such requests are never looked up nor stored. */
+export function ambiguousPath(pathname: string): boolean {
+  return AMBIGUOUS_PATH.test(pathname);
+}
+
 type Check = (route: CompiledRoute, method: string, url: URL, headers: Headers) => BypassVerdict | null;
 
 const checks: Check[] = [
@@ -46,10 +51,10 @@ const checks: Check[] = [
     const length = headers.get("content-length");
     return (length !== null && length.trim() !== "0") || headers.has("transfer-encoding") ? { reason: "body" } : null;
   },
-  function ambiguousPath(_route, _method, url) {
+  function encodedDelimiterInPath(_route, _method, url) {
     // Encoded delimiters mean one thing to our matcher and perhaps another to the
     // origin (`/static/..%2Faccount`): never store what such a path returns.
-    return AMBIGUOUS_PATH.test(url.pathname) ? { reason: "path" } : null;
+    return ambiguousPath(url.pathname) ? { reason: "path" } : null;
   },
   function protocolUpgrade(_route, _method, _url, headers) {
     // A WebSocket handshake is a conversation, not a document.

@@ -3,6 +3,7 @@
  * URLs here and in KV at once (so they are gone without waiting for a lookup), and
  * ask Cloudflare to clear its zone cache when it is configured to.
  */
+import { ambiguousPath } from "../policy/bypass";
 import { buildCacheKey } from "../policy/cache-key";
 import { compileGlobs } from "../rules/glob";
 import { matchRoute } from "../rules/match";
@@ -56,6 +57,10 @@ export async function executePurge(deps: PurgeDeps, purge: PurgeRequest): Promis
       shown = [...new Set(keyed.map((k) => k.url))];
       target = { kind: "urls", values: shown };
       keys = keyed.flatMap((k) => (k.stored ? [{ key: k.key, host: k.host }] : []));
+      for (const k of keyed) {
+        if (ambiguousPath(new URL(k.url).pathname)) warnings.push(unmatchable(k.url));
+        else if (!k.stored) warnings.push(`no route of the active rules stores ${k.url} (no route matches it, or its route has bypass: true): this purge can match nothing stored now`);
+      }
       break;
     }
     case "routes": {
@@ -67,11 +72,16 @@ export async function executePurge(deps: PurgeDeps, purge: PurgeRequest): Promis
       shown = purge.values;
       break;
     }
-    case "prefixes":
+    case "prefixes": {
+      // Normalized exactly as keys are (RFC 3986 §6.2.2: `%7E` is `~`, hex digits upper-case,
+      // the host lower-case), or the prefix could never meet the URLs it names.
+      const normalized = [...new Set(purge.values.map((p) => buildCacheKey(new URL(p), new Headers(), PLAIN_KEY).url))];
       // Kept without the scheme, so a purge of https://site/blog/ takes http://site/blog/... too.
-      target = { kind: "prefixes", values: [...new Set(purge.values.map((p) => prefixForm(new URL(p))))] };
-      shown = purge.values;
+      target = { kind: "prefixes", values: [...new Set(normalized.map(prefixForm))] };
+      shown = normalized.map((u) => u.href);
+      for (const u of normalized) if (ambiguousPath(u.pathname)) warnings.push(unmatchable(u.href));
       break;
+    }
     case "tags":
       target = { kind: "tags", values: purge.values };
       shown = purge.values;
@@ -93,6 +103,10 @@ export async function executePurge(deps: PurgeDeps, purge: PurgeRequest): Promis
     propagation: PROPAGATION,
     warnings,
   };
+}
+
+function unmatchable(url: string): string {
+  return `${url} holds an encoded delimiter (such as %2F) in its path; requests for such paths are never stored (bypass: path), so this purge can match nothing`;
 }
 
 /** The normalized cache URL the purge record is keyed by, and the primary key to delete. */

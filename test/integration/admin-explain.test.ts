@@ -91,7 +91,8 @@ describe("GET /.edge-cache/explain: the whole decision and the live state", () =
     await h.purge({ tags: [`p-${id}`], soft: true });
     h.clock.advance(1);
     const after = await h.explain(query);
-    const purged = { ...entry, age: 6, ttl: 594, purged: "soft" };
+    // What the next request does with it: a soft purge leaves no freshness (it revalidates).
+    const purged = { ...entry, age: 6, ttl: -6, freshness: "stale", purged: "soft" };
     expect(after.json).toEqual({ ...expected, state: { ...expected.state, edge: purged, kv: purged } });
   });
 
