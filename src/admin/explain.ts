@@ -1,5 +1,5 @@
 /**
- * `GET /.edge-cache/explain?url=URL[&h=Name:value...][&method=GET]`: the proxy's whole
+ * `GET /.edge-cache/explain?url=URL[&h=Name:value...][&method=GET][&country=DE]`: the proxy's whole
  * decision for that request (the pure part shared with `edge-cache rules explain`)
  * plus what each tier holds for it right now.
  */
@@ -13,9 +13,9 @@ export const MAX_EXPLAIN_HEADERS = 50;
 
 export const explainEndpoint: AdminHandler = async ({ url, env, deps }) => {
   const bad = (message: string) => ({ response: jsonResponse({ error: "invalid-explain", message }, 400), result: "invalid" });
-  const unknown = [...url.searchParams.keys()].find((k) => !["url", "h", "method"].includes(k));
+  const unknown = [...url.searchParams.keys()].find((k) => !["url", "h", "method", "country"].includes(k));
   if (unknown !== undefined) {
-    return bad(`unknown parameter "${unknown}": explain takes url, h and method; percent-encode the URL you explain, e.g. curl -G --data-urlencode 'url=https://${url.host}/page?a=1&b=2'`);
+    return bad(`unknown parameter "${unknown}": explain takes url, h, method and country; percent-encode the URL you explain, e.g. curl -G --data-urlencode 'url=https://${url.host}/page?a=1&b=2'`);
   }
   const target = url.searchParams.get("url");
   if (!target) return bad(`say which request to explain: ?url=https://${url.host}/page (or ?url=/page), with request headers as &h=Name:value`);
@@ -33,8 +33,12 @@ export const explainEndpoint: AdminHandler = async ({ url, env, deps }) => {
   const method = url.searchParams.get("method") ?? "GET";
   if (!/^[A-Za-z]+$/.test(method)) return bad(`"method" must be a method name such as GET or HEAD, got ${JSON.stringify(method)}`);
 
+  // The country Cloudflare would see for the client (request.cf.country); default: unknown.
+  const country = url.searchParams.get("country") ?? undefined;
+  if (country !== undefined && !/^[A-Za-z][A-Za-z0-9]$/.test(country)) return bad(`"country" must be a two-letter country code such as DE, got ${JSON.stringify(country)}`);
+
   const active = await deps.rules.active(env);
-  const decision = decide(active.rules, requestUrl, method, headers.headers);
+  const decision = decide(active.rules, requestUrl, method, headers.headers, country);
   const state =
     decision.outcome === "cache" && decision.key && decision.tiers
       ? await tierState(

@@ -3,13 +3,14 @@
  * rules file, offline, by the very function the explain endpoint uses.
  */
 import { decide, parseHeaderArgs, type Decision } from "../explain/decide";
+import { DIMENSION_HEADERS } from "../policy/dimensions";
 import type { OriginMode } from "../rules/types";
 import { parseCli } from "./cli-args";
 import { CliUsageError, EXIT, type CliIo, type Command } from "./command";
 import { DEFAULT_RULES_FILE } from "./rules-check";
 import { loadRulesFile, reportInvalid } from "./rules-file";
 
-const USAGE = `Usage: edge-cache rules explain URL [-H 'Name: value']... [--rules FILE] [--method M] [--json]
+const USAGE = `Usage: edge-cache rules explain URL [-H 'Name: value']... [--rules FILE] [--method M] [--country CC] [--json]
 
 Shows what the Worker would do with one request under a rules file: the route and
 why each earlier route did not match, the bypass verdict, the cache key and its
@@ -23,6 +24,7 @@ Options:
   -H, --header 'N: v'  a request header to simulate; repeat for more
   --rules FILE         rules file (default: ${DEFAULT_RULES_FILE})
   --method M           request method (default: GET)
+  --country CC         the client's country as Cloudflare sees it (default: XX, unknown)
   --json               print the decision as JSON
   -h, --help           show this help
 
@@ -38,6 +40,7 @@ export const rulesExplain: Command = {
       header: { type: "string", short: "H", multiple: true },
       rules: { type: "string" },
       method: { type: "string" },
+      country: { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     });
@@ -50,9 +53,11 @@ export const rulesExplain: Command = {
     const headers = parseHeaderArgs(values.header ?? []);
     if (!headers.ok) throw new CliUsageError(`-H: ${headers.message}`);
     const method = parseMethod(values.method);
+    const country = values.country;
+    if (country !== undefined && !/^[A-Za-z][A-Za-z0-9]$/.test(country)) throw new CliUsageError(`--country must be a two-letter country code such as DE, got ${JSON.stringify(country)}`);
     const loaded = await loadRulesFile(io, values.rules ?? DEFAULT_RULES_FILE);
     if (!reportInvalid(io, loaded)) return EXIT.failed;
-    const decision = decide(loaded.rules, url, method, headers.headers);
+    const decision = decide(loaded.rules, url, method, headers.headers, country);
     io.out(values.json ? `${JSON.stringify({ rules: loaded.file, ...decision }, null, 2)}\n` : formatDecision(decision, loaded.file));
     return EXIT.ok;
   },
@@ -98,6 +103,9 @@ export function formatDecision(d: Decision, rulesFile: string): string {
       if (k.parts.dropped.length > 0) lines.push(`           query dropped: ${k.parts.dropped.join(", ")}`);
       for (const [name, value] of k.parts.headers) lines.push(`           header ${name}: ${value === null ? "(absent)" : value}`);
       for (const [name, value] of k.parts.cookies) lines.push(`           cookie ${name}: ${value === null ? "(absent)" : value}`);
+      for (const [name, value] of Object.entries(k.parts.dimensions ?? {})) {
+        lines.push(`           ${name} ${value}  (sent as ${DIMENSION_HEADERS[name as keyof typeof DIMENSION_HEADERS]}: ${value})`);
+      }
       const s = d.settings!;
       lines.push(`ttl      ${ttlText(s.ttl.edge, s.origin)}; kv ${s.ttl.kv > 0 ? `${s.ttl.kv} s` : "not stored"}; browser ${s.ttl.browser === null ? "the origin's Cache-Control" : `${s.ttl.browser} s`}`);
       const status = Object.entries(s.status);

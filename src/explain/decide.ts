@@ -42,12 +42,12 @@ export interface Decision {
   tiers: { edge: boolean; kv: boolean } | null;
 }
 
-/** The proxy's decision for `method url` with `headers` under `rules`. */
-export function decide(rules: CompiledRules, url: URL, method: string, headers: Headers): Decision {
+/** The proxy's decision for `method url` with `headers` (and `country`, as `request.cf.country`) under `rules`. */
+export function decide(rules: CompiledRules, url: URL, method: string, headers: Headers, country?: string): Decision {
   const upper = method.toUpperCase();
   const { route, tried } = matchRoute(rules, url, upper);
   const verdict = route ? bypassVerdict(route, upper, url, headers) : null;
-  const key = route && !verdict ? buildCacheKey(url, headers, route.key) : null;
+  const key = route && !verdict ? buildCacheKey(url, headers, route.key, country) : null;
   return {
     request: { url: url.href, method: upper, headerNames: [...new Set(headers.keys())].sort() },
     route: route && { name: route.name, index: route.index },

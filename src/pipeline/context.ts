@@ -3,6 +3,7 @@
  */
 import type { Clock } from "../clock";
 import type { Collapser } from "./collapse";
+import type { Dimensions } from "../policy/dimensions";
 import type { CompiledRoute, CompiledRules } from "../rules/types";
 import type { VaryMeta } from "../tiers/entry";
 import type { StorageKey } from "../tiers/tier";
@@ -39,6 +40,10 @@ export interface Ctx {
   /** The normalized URL: the key's start, and what the origin is asked for. */
   target: URL;
   primary: StorageKey;
+  /** The key's device/country/language values: sent to the origin as their headers. */
+  dimensions: Dimensions;
+  /** The request's headers as the origin gets them for Vary (RFC 9111 §4.1): with the dimensions' values. */
+  variantHeaders: Headers;
   /** The Vary index found on lookup, if any: a new variant joins its epoch. */
   index: VaryMeta | null;
   timings: Timings;

@@ -8,6 +8,7 @@ import { deliverFromEntry, deliverFromOrigin } from "./deliver";
 import { fetchOrigin, originUrl } from "../http/origin";
 import { bypassVerdict } from "../policy/bypass";
 import { buildCacheKey } from "../policy/cache-key";
+import { withDimensionHeaders } from "../policy/dimensions";
 import { freshness, type Lifetimes } from "../policy/freshness";
 import { requestWantsValidation } from "../policy/request-directives";
 import type { Ctx, ProxyDeps, Timings } from "./context";
@@ -44,9 +45,11 @@ export function createProxy(deps: ProxyDeps) {
     } else {
       // The key is built only when it is used: a lookup, or an invalidation.
       const context = async (): Promise<Ctx> => {
-        const key = buildCacheKey(url, request.headers, route.key);
+        const key = buildCacheKey(url, request.headers, route.key, request.cf?.country);
         const primary = await storageKey(key.key, key.parts.host);
-        return { deps, request, route, rules, exec, target: key.url, primary, index: null, timings };
+        const dimensions = key.parts.dimensions ?? {};
+        const variantHeaders = key.parts.dimensions ? withDimensionHeaders(new Headers(request.headers), dimensions) : request.headers;
+        return { deps, request, route, rules, exec, target: key.url, primary, dimensions, variantHeaders, index: null, timings };
       };
       const bypass = bypassVerdict(route, request.method, url, request.headers);
       if (bypass) {
@@ -105,7 +108,7 @@ async function invalidate(c: Ctx): Promise<void> {
 }
 
 async function lookupAll(c: Ctx) {
-  return lookup(c.deps.tiers, c.primary, c.request.headers, {
+  return lookup(c.deps.tiers, c.primary, c.variantHeaders, {
     edge: c.route.ttl.edge !== 0,
     kv: c.route.ttl.kv > 0,
     now: c.deps.clock.now(),

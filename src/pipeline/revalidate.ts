@@ -120,7 +120,7 @@ export async function refreshInBackground(c: Ctx, found: Found): Promise<void> {
   if (res.status === 304) {
     await res.body?.cancel();
     // The client has the first copy of the body; take it from the tier again.
-    const again = await lookup(c.deps.tiers, c.primary, c.request.headers, {
+    const again = await lookup(c.deps.tiers, c.primary, c.variantHeaders, {
       edge: found.tier === "edge",
       kv: found.tier === "kv",
       now: c.deps.clock.now(),

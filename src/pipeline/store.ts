@@ -27,7 +27,7 @@ export interface Fetched {
 
 /** Fetches the whole GET representation for the cache (a HEAD miss fills the GET entry, as Varnish does). */
 export async function fetchForCache(c: Ctx, validators: [string, string][] = []): Promise<Fetched> {
-  const headers = forwardHeaders(c.request.headers, c.route.key);
+  const headers = forwardHeaders(c.request.headers, c.route.key, c.dimensions);
   for (const name of CLIENT_CONDITIONALS) headers.delete(name);
   for (const [k, v] of validators) headers.set(k, v);
   const requestTime = c.deps.clock.now();
@@ -102,7 +102,7 @@ export async function storeResponse(
       epoch: same?.epoch ?? responseTime,
       variants: (same?.variants ?? 0) + 1,
     };
-    at = await storageKey(variantKey(c.primary.key, vary.epoch, names, c.request.headers), c.primary.host);
+    at = await storageKey(variantKey(c.primary.key, vary.epoch, names, c.variantHeaders), c.primary.host);
   }
   const meta: ResponseMeta = {
     ...base,

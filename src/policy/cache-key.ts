@@ -3,11 +3,13 @@
  * Pure. The same string addresses both tiers (hashed for storage) and is kept in the
  * entry so a hit can be checked and explained.
  *
- * Shape: `https://host/path?kept=query` and, when the route keys on request headers
- * or cookies, a newline and a JSON array of those dimensions (JSON so that no value
- * can forge a separator; an absent header is `null`, unlike an empty one).
+ * Shape: `https://host/path?kept=query` and, when the route keys on request headers,
+ * cookies or the device/country/language dimensions, a newline and a JSON array of
+ * them (JSON so that no value can forge a separator; an absent header is `null`,
+ * unlike an empty one).
  */
 import type { CompiledKey } from "../rules/types";
+import { dimensionsOf, type Dimensions } from "./dimensions";
 
 export interface CacheKey {
   /** The canonical key string. */
@@ -24,6 +26,8 @@ export interface CacheKey {
     dropped: string[];
     headers: [string, string | null][];
     cookies: [string, string | null][];
+    /** Present when the route keys on device, country or language: each one's value. */
+    dimensions?: Dimensions;
   };
 }
 
@@ -60,8 +64,8 @@ export function parseCookies(header: string | null): Map<string, string> {
   return out;
 }
 
-/** Builds the key for a request under a route's key settings. */
-export function buildCacheKey(url: URL, headers: Headers, key: CompiledKey): CacheKey {
+/** Builds the key for a request under a route's key settings; `country` is `request.cf.country`. */
+export function buildCacheKey(url: URL, headers: Headers, key: CompiledKey, country?: unknown): CacheKey {
   const scheme = url.protocol.slice(0, -1).toLowerCase();
   const host = url.host.toLowerCase();
   const path = normalizePercentEncoding(url.pathname);
@@ -93,16 +97,18 @@ export function buildCacheKey(url: URL, headers: Headers, key: CompiledKey): Cac
   const cookies = key.cookies.length ? parseCookies(headers.get("cookie")) : new Map<string, string>();
   const cookieDims: [string, string | null][] = key.cookies.map((c) => [c, cookies.get(c) ?? null]);
 
+  const keyed = key.device || key.country !== null || key.language !== null;
+  const dimensions = keyed ? dimensionsOf(key, headers, country) : null;
+  const dims = Object.entries(dimensions ?? {}).map(([n, v]) => ["d", n, v]);
+
   const normalized = new URL(`${scheme}://${host}${path}${query.length ? `?${query.join("&")}` : ""}`);
   let keyString = normalized.href;
-  if (headerDims.length || cookieDims.length) {
-    keyString += `\n${JSON.stringify([...headerDims.map(([n, v]) => ["h", n, v]), ...cookieDims.map(([n, v]) => ["c", n, v])])}`;
+  if (headerDims.length || cookieDims.length || dims.length) {
+    keyString += `\n${JSON.stringify([...headerDims.map(([n, v]) => ["h", n, v]), ...cookieDims.map(([n, v]) => ["c", n, v]), ...dims])}`;
   }
-  return {
-    key: keyString,
-    url: normalized,
-    parts: { scheme, host, path, query, dropped, headers: headerDims, cookies: cookieDims },
-  };
+  const parts: CacheKey["parts"] = { scheme, host, path, query, dropped, headers: headerDims, cookies: cookieDims };
+  if (dimensions) parts.dimensions = dimensions;
+  return { key: keyString, url: normalized, parts };
 }
 
 /** A fixed-length storage name for a key (KV keys are at most 512 bytes). */

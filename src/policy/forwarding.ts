@@ -5,6 +5,7 @@
  */
 import type { CompiledKey } from "../rules/types";
 import { parseCookies } from "./cache-key";
+import { withDimensionHeaders, type Dimensions } from "./dimensions";
 
 /**
  * Request headers that origins and frameworks commonly use to build URLs, redirects,
@@ -45,12 +46,17 @@ export const UNKEYED_DANGEROUS_HEADERS: readonly string[] = [
  * The request headers the origin gets for a cacheable request: the dangerous
  * families and every unkeyed cookie removed. Cookies the route keys on are kept;
  * cookies that should reach the origin belong in `bypass.cookies` or `key.cookies`.
+ * The key's dimensions replace what the client sent under their headers; a client's
+ * own CF-Device-Type is dropped unless the route keys on it, as an origin built for
+ * device caching would believe it.
  */
-export function forwardHeaders(headers: Headers, key: CompiledKey): Headers {
+export function forwardHeaders(headers: Headers, key: CompiledKey, dimensions: Dimensions = {}): Headers {
   const out = new Headers(headers);
   for (const name of UNKEYED_DANGEROUS_HEADERS) {
     if (!key.headers.includes(name)) out.delete(name);
   }
+  if (!key.headers.includes("cf-device-type")) out.delete("cf-device-type");
+  withDimensionHeaders(out, dimensions);
   if (!key.headers.includes("cookie")) {
     const cookies = parseCookies(headers.get("cookie"));
     const kept = key.cookies.filter((name) => cookies.has(name)).map((name) => `${name}=${cookies.get(name)}`);

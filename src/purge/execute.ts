@@ -14,7 +14,7 @@ import type { PurgeRequest } from "./request";
 import { prefixForm, PURGE_CACHE_MS, type PurgeStore, type PurgeTarget } from "./state";
 
 /** A URL no route matches has never been stored; its key is still normalized the plain way. */
-const PLAIN_KEY: CompiledKey = { query: { mode: "ignore", names: compileGlobs([]), sort: false }, headers: [], cookies: [] };
+const PLAIN_KEY: CompiledKey = { query: { mode: "ignore", names: compileGlobs([]), sort: false }, headers: [], cookies: [], device: false, country: null, language: null };
 
 export interface PurgeDeps {
   store: PurgeStore;

@@ -6,7 +6,7 @@
  */
 import { BUILTIN_DEFAULTS as B, builtinEdgeTtl, builtinHeuristic } from "./defaults";
 import { compileGlobs } from "./glob";
-import type { BypassConditions, CompiledBypass, CompiledKey, CompiledRoute, CompiledRules, RouteRule, RouteSettings, RulesFile } from "./types";
+import type { BypassConditions, CompiledBypass, CountryGroups, CompiledKey, CompiledRoute, CompiledRules, RouteRule, RouteSettings, RulesFile } from "./types";
 
 /** Compiles a file that `validateRules` accepted; on anything else it may throw. */
 export function compileRules(file: RulesFile): CompiledRules {
@@ -75,7 +75,22 @@ function compileKey(route: RouteSettings, d: RouteSettings): CompiledKey {
     },
     headers: Object.freeze((route.key?.headers ?? d.key?.headers ?? B.key.headers).map((h) => h.toLowerCase())),
     cookies: Object.freeze([...(route.key?.cookies ?? d.key?.cookies ?? B.key.cookies)]),
+    device: route.key?.device ?? d.key?.device ?? B.key.device,
+    country: compileCountry(route.key?.country ?? d.key?.country),
+    language: compileLanguage(route.key?.language ?? d.key?.language),
   };
+}
+
+function compileCountry(setting: boolean | CountryGroups | undefined): CompiledKey["country"] {
+  if (setting === undefined || setting === false) return null;
+  if (setting === true) return { groups: null, other: null };
+  const groups = new Map<string, string>();
+  for (const [name, codes] of Object.entries(setting.groups ?? {})) for (const code of codes) groups.set(code.toUpperCase(), name);
+  return { groups, other: setting.other ?? null };
+}
+
+function compileLanguage(setting: string[] | undefined): readonly string[] | null {
+  return setting === undefined ? null : Object.freeze([...setting]);
 }
 
 /** `chosen` is the route's bypass, else the defaults'; a route's conditions object merges over the defaults' object. */

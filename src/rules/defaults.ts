@@ -30,6 +30,7 @@ export const BUILTIN_DEFAULTS = deepFreeze({
     query: { mode: "ignore" as "ignore" | "allow", names: [] as readonly string[], sort: false },
     headers: [] as readonly string[],
     cookies: [] as readonly string[],
+    device: false,
   },
   bypass: {
     always: false,

@@ -84,7 +84,20 @@ const LINTS: Lint[] = [
       return warning(
         where(rules, i, "key"),
         `route "${route.name}" keys on ${risky.map((h) => `"${h}"`).join(", ")}, which differ${risky.length === 1 ? "s" : ""} per user or per request: almost every request is a miss, and each stores another copy`,
-        "key on a coarse header the origin really varies on (e.g. accept-language), or let the origin send Vary",
+        risky.includes("user-agent")
+          ? 'for mobile and desktop pages use "key": { "device": true } (three variants) instead of the whole User-Agent'
+          : "key on a coarse header the origin really varies on (e.g. accept-language), or let the origin send Vary",
+      );
+    });
+  },
+  function keysAssetsOnDimension(rules) {
+    return eachStoringRoute(rules, (route, i) => {
+      const dims = keyedDimensions(route);
+      if (dims.length === 0 || mayServePages(route.match.path)) return null;
+      return warning(
+        where(rules, i, "key"),
+        `route "${route.name}" keys on ${dims.join(", ")}, but its path (${route.match.path}) names static assets, which an origin does not seem to vary on: each asset is stored and fetched up to once per value for the same bytes`,
+        `remove "${dims[0]}" from this route's "key" (set it on the page routes only), or name the route's path after what really differs`,
       );
     });
   },
@@ -105,6 +118,12 @@ const LINTS: Lint[] = [
     return out;
   },
 ];
+
+/** The device/country/language dimensions a route keys on, by field name. */
+function keyedDimensions(route: CompiledRoute): string[] {
+  const k = route.key;
+  return [k.device ? "device" : null, k.country ? "country" : null, k.language ? "language" : null].filter((d): d is string => d !== null);
+}
 
 function eachStoringRoute(rules: CompiledRules, check: (route: CompiledRoute, i: number) => Problem | null): Finding[] {
   const out: Finding[] = [];

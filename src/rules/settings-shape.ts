@@ -8,7 +8,7 @@ import {
   positiveSeconds, queryGlob, seconds, stringList, type Checker, type ItemTest,
 } from "./check";
 import { at, jsonType } from "./report";
-import type { BypassConditions, KeySettings, RouteSettings, TtlSettings } from "./types";
+import type { BypassConditions, CountryGroups, KeySettings, RouteSettings, TtlSettings } from "./types";
 
 type ShapeOf<T> = Readonly<Record<keyof Required<T>, Checker>>;
 type QuerySettings = NonNullable<KeySettings["query"]>;
@@ -55,10 +55,70 @@ const query: Checker = (value, path, report) => {
   }
 };
 
+// What CF-IPCountry carries: ISO 3166-1 alpha-2 codes and Cloudflare's own XX (unknown) and T1 (Tor).
+const COUNTRY_CODE = /^[A-Z][A-Z0-9]$/;
+// A group's name is sent as CF-IPCountry: a short token that no real code can be mistaken for.
+const GROUP_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+const GROUP_HINT = "use 1 to 32 lower-case letters, digits, '_' or '-' (e.g. \"eu\", \"row\"): lower case, so a group never looks like a country code";
+
+const groupName: Checker = (value, path, report) => {
+  if (typeof value !== "string") report.error(path, `expected a group name (a string), got ${jsonType(value)}`, GROUP_HINT);
+  else if (!GROUP_NAME.test(value)) report.error(path, `invalid group name ${JSON.stringify(value)}`, GROUP_HINT);
+};
+
+const countryGroups: Checker = (value, path, report) => {
+  if (!isObject(value)) {
+    report.error(path, `expected an object of group names to country lists, got ${jsonType(value)}`, 'e.g. { "eu": ["DE", "FR", "IT"], "na": ["US", "CA"] }');
+    return;
+  }
+  const seen = new Map<string, string>();
+  for (const [name, codes] of Object.entries(value)) {
+    groupName(name, at(path, name), report);
+    stringList((s) => (COUNTRY_CODE.test(s) ? null : [`${JSON.stringify(s)} is not a country code`, 'write two-letter ISO 3166 codes in capitals, e.g. "DE"; "XX" is an unknown country']), {
+      nonEmpty: ["an empty group takes no country", "list its countries or remove the group"],
+    })(codes, at(path, name), report);
+    if (!Array.isArray(codes)) continue;
+    codes.forEach((code, i) => {
+      if (typeof code !== "string") return;
+      const first = seen.get(code);
+      if (first !== undefined) report.error(at(at(path, name), i), `${code} is already in group "${first}"`, "put each country in one group only");
+      else seen.set(code, name);
+    });
+  }
+};
+
+export const COUNTRY_SHAPE: ShapeOf<CountryGroups> = { groups: countryGroups, other: groupName };
+
+const country: Checker = (value, path, report) => {
+  if (typeof value === "boolean") return;
+  checkObject(value, path, report, COUNTRY_SHAPE, {
+    what: "true, false or the country groups",
+    wrongTypeHint: () => 'write true, or { "groups": { "eu": ["DE", "FR"] }, "other": "row" }',
+    required: ["groups"],
+  });
+};
+
+// RFC 5646 language tags as Accept-Language carries them (`en`, `pt-BR`, `zh-Hant`).
+const LANGUAGE_TAG = /^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/;
+
+const language: Checker = (value, path, report) => {
+  stringList((s) => (LANGUAGE_TAG.test(s) ? null : [`${JSON.stringify(s)} is not a language tag`, 'write tags such as "en", "fr" or "pt-BR"']), {
+    nonEmpty: ["an empty list of languages offers none", 'list the languages the site has, the default first, e.g. ["en", "fr", "de"]'],
+  })(value, path, report);
+  if (!Array.isArray(value)) return;
+  const lower = value.map((v) => (typeof v === "string" ? v.toLowerCase() : v));
+  lower.forEach((v, i) => {
+    if (lower.indexOf(v) < i) report.error(at(path, i), `${JSON.stringify(value[i])} is listed twice`, "list each language once");
+  });
+};
+
 export const KEY_SHAPE: ShapeOf<KeySettings> = {
   query,
   headers: stringList(headerName),
   cookies: stringList(cookieName),
+  device: bool,
+  country,
+  language,
 };
 
 export const BYPASS_SHAPE: ShapeOf<BypassConditions> = {

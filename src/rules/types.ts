@@ -46,6 +46,19 @@ export interface KeySettings {
   headers?: string[];
   /** Cookie names whose values become part of the key. */
   cookies?: string[];
+  /** Split by device class from User-Agent; the origin receives `CF-Device-Type`. */
+  device?: boolean;
+  /** Split by `request.cf.country`, optionally grouped; the origin receives `CF-IPCountry`. */
+  country?: boolean | CountryGroups;
+  /** Language tags offered (the first is the default); the origin receives `Accept-Language: <match>`. */
+  language?: string[];
+}
+
+export interface CountryGroups {
+  /** Group name -> ISO 3166 country codes (`"eu": ["DE", "FR"]`). */
+  groups?: Record<string, string[]>;
+  /** The value for a country in no group; absent = its own code. */
+  other?: string;
 }
 
 /** What `defaults` and each route may set. */
@@ -120,6 +133,11 @@ export interface CompiledKey {
   /** Lower-cased header names, in the order written. */
   headers: readonly string[];
   cookies: readonly string[];
+  device: boolean;
+  /** null = not keyed; `groups` null = each country is its own value. */
+  country: { groups: ReadonlyMap<string, string> | null; other: string | null } | null;
+  /** null = not keyed; else the offered tags, the first the default. */
+  language: readonly string[] | null;
 }
 
 export interface CompiledRoute {

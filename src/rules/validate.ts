@@ -5,7 +5,7 @@
  */
 import { checkObject, isObject, methodName, stringList, type Checker } from "./check";
 import { Report, at, jsonType } from "./report";
-import { BYPASS_SHAPE, KEY_SHAPE, MISPLACED_SETTINGS, QUERY_SHAPE, SETTINGS_SHAPE, TTL_SHAPE } from "./settings-shape";
+import { BYPASS_SHAPE, COUNTRY_SHAPE, KEY_SHAPE, MISPLACED_SETTINGS, QUERY_SHAPE, SETTINGS_SHAPE, TTL_SHAPE } from "./settings-shape";
 import { RULES_VERSION, type RouteMatch, type RouteRule, type RulesFile } from "./types";
 
 type ShapeOf<T> = Readonly<Record<keyof Required<T>, Checker>>;
@@ -191,6 +191,7 @@ export const FIELD_NAMES = {
   ttl: Object.keys(TTL_SHAPE),
   key: Object.keys(KEY_SHAPE),
   keyQuery: Object.keys(QUERY_SHAPE),
+  keyCountry: Object.keys(COUNTRY_SHAPE),
   bypass: Object.keys(BYPASS_SHAPE),
 } as const;
 

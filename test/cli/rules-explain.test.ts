@@ -54,6 +54,22 @@ describe("edge-cache rules explain", () => {
     });
   });
 
+  it("shows each key dimension's value and the header the origin receives it in", async () => {
+    await writeFile(
+      join(dir, "dims.json"),
+      JSON.stringify({ version: 1, routes: [{ name: "pages", match: { path: "/*" }, key: { device: true, country: { groups: { eu: ["DE", "FR"] }, other: "row" }, language: ["en", "fr"] } }] }),
+    );
+    const iphone = "User-Agent: Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) Mobile/15E148";
+    const run = await cli(["rules", "explain", "https://www.example.com/", "-H", iphone, "-H", "Accept-Language: fr-CH, fr;q=0.9", "--country", "DE", "--rules", "dims.json"], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      ["           device mobile  (sent as cf-device-type: mobile)", "           country eu  (sent as cf-ipcountry: eu)", "           language fr  (sent as accept-language: fr)"].join("\n"),
+    );
+    const json = JSON.parse((await cli(["rules", "explain", "https://www.example.com/", "--json", "--rules", "dims.json"], { cwd: dir })).stdout);
+    expect(json.key.parts.dimensions).toEqual({ device: "desktop", country: "row", language: "en" });
+    expect((await cli(["rules", "explain", "https://www.example.com/", "--country", "Germany", "--rules", "dims.json"], { cwd: dir })).code).toBe(2);
+  });
+
   it("explains a bypass and a request no route takes (the method did not fit)", async () => {
     const bypass = await cli(["rules", "explain", "https://www.example.com/blog/x", "-H", "Cookie: a=1; session_id=2", "--rules", "rules.json"], { cwd: dir });
     expect(bypass.code).toBe(0);
@@ -128,6 +144,6 @@ describe("edge-cache rules explain", () => {
   it("--help shows the usage and exits 0", async () => {
     const run = await cli(["rules", "explain", "--help"]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^Usage: edge-cache rules explain URL \[-H 'Name: value'\]\.\.\. \[--rules FILE\] \[--method M\] \[--json\]\n/);
+    expect(run.stdout).toMatch(/^Usage: edge-cache rules explain URL \[-H 'Name: value'\]\.\.\. \[--rules FILE\] \[--method M\] \[--country CC\] \[--json\]\n/);
   });
 });

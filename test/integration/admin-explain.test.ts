@@ -144,12 +144,22 @@ describe("GET /.edge-cache/explain: the whole decision and the live state", () =
     expect((res.json as { state: { kv: unknown; edge: unknown } }).state.edge).toEqual({ present: false });
   });
 
+  it("shows each key dimension's value, with the client's country given as country=", async () => {
+    const h = adminHarness({ routes: [{ name: "pages", match: { path: "/*" }, key: { device: true, country: { groups: { eu: ["DE"] } }, language: ["en", "de"] } }] });
+    const ua = encodeURIComponent("User-Agent: Mozilla/5.0 (iPad; CPU OS 12_2 like Mac OS X) Mobile/15E148");
+    const res = await h.explain(`url=/page&h=${ua}&h=${encodeURIComponent("Accept-Language: de-DE")}&country=DE`);
+    expect((res.json as { key: { parts: { dimensions: unknown } } }).key.parts.dimensions).toEqual({ device: "tablet", country: "eu", language: "de" });
+    const unknown = await h.explain("url=/page");
+    expect((unknown.json as { key: { parts: { dimensions: unknown } } }).key.parts.dimensions).toEqual({ device: "desktop", country: "XX", language: "en" });
+    expect((await h.explain("url=/page&country=Germany")).status).toBe(400);
+  });
+
   const bad: [string, string, string][] = [
     ["no url", "", "say which request to explain: ?url=https://site.test/page (or ?url=/page), with request headers as &h=Name:value"],
     ["not a URL", "url=nope", '"url" is not a URL: "nope"; write an absolute URL or a path starting with /'],
     ["not http", "url=ftp://x/y", '"url" must be http or https, got ftp:'],
     ["a header without a colon", "url=/a&h=Cookie", '"h": not a header: "Cookie"; write it as "Name: value", e.g. "Cookie: session=1"'],
-    ["an unencoded query", "url=/a?x=1&y=2", "unknown parameter \"y\": explain takes url, h and method; percent-encode the URL you explain, e.g. curl -G --data-urlencode 'url=https://site.test/page?a=1&b=2'"],
+    ["an unencoded query", "url=/a?x=1&y=2", "unknown parameter \"y\": explain takes url, h, method and country; percent-encode the URL you explain, e.g. curl -G --data-urlencode 'url=https://site.test/page?a=1&b=2'"],
     ["a bad method", "url=/a&method=G%20T", '"method" must be a method name such as GET or HEAD, got "G T"'],
   ];
   for (const [name, query, message] of bad) {

@@ -49,7 +49,7 @@ describe("lintRules: valid but risky", () => {
         severity: "warning",
         path: "$.routes[2].key",
         message: 'route "per-ua" keys on "user-agent", "x-forwarded-for", which differ per user or per request: almost every request is a miss, and each stores another copy',
-        hint: "key on a coarse header the origin really varies on (e.g. accept-language), or let the origin send Vary",
+        hint: 'for mobile and desktop pages use "key": { "device": true } (three variants) instead of the whole User-Agent',
       },
       expect.objectContaining({ path: "$.defaults.stripSetCookie", message: expect.stringMatching(/^route "blog" /) }),
       expect.objectContaining({ path: "$.defaults.stripSetCookie", message: expect.stringMatching(/^route "feed" /) }),

@@ -49,7 +49,7 @@ describe("parseRules on valid files", () => {
       cacheAuthorized: false,
       originTimeoutMs: 30_000,
       maxVariants: 16,
-      key: { query: { mode: "ignore", names: globs(), sort: false }, headers: [], cookies: [] },
+      key: { query: { mode: "ignore", names: globs(), sort: false }, headers: [], cookies: [], device: false, country: null, language: null },
       bypass: { always: false, cookies: globs(), headers: [], query: globs(), methods: [] },
       tags: [],
       debug: false,

@@ -57,6 +57,7 @@ const OBJECTS: Record<keyof typeof FIELD_NAMES, Schema> = {
   ttl: resolve({ $ref: "#/$defs/ttl" }),
   key: resolve({ $ref: "#/$defs/key" }),
   keyQuery: resolve({ $ref: "#/$defs/keyQuery" }),
+  keyCountry: resolve({ $ref: "#/$defs/keyCountry" }),
   bypass: resolve({ $ref: "#/$defs/bypassConditions" }),
 };
 
