@@ -6,8 +6,6 @@
 import { declaredLength, stripHopByHop } from "../http/headers";
 import { fetchOrigin, originUrl } from "../http/origin";
 import { retentionSeconds, storeVerdict, type StoreVerdict } from "../policy/freshness";
-import { parseDirectives } from "../policy/cache-control";
-import { deceptive } from "../policy/deception";
 import { forwardHeaders } from "../policy/forwarding";
 import { responseTags } from "../policy/tags";
 import { variantKey, varyNames } from "../policy/vary";
@@ -44,18 +42,16 @@ export async function fetchForCache(c: Ctx, validators: [string, string][] = [])
   }
 }
 
+/** The store verdict for an origin answer to this request (all the checks live in policy/storable). */
 export function verdictFor(c: Ctx, f: Pick<Fetched, "requestTime" | "responseTime">, status: number, headers: Headers): StoreVerdict {
-  // RFC 9111 §5.2.1.5: a request's no-store forbids storing its response.
-  if (parseDirectives(c.request.headers.get("cache-control")).has("no-store")) return { store: false, reason: "request-no-store" };
-  const verdict = storeVerdict(c.route, {
+  return storeVerdict(c.route, {
     status,
     headers,
     requestTime: f.requestTime,
     responseTime: f.responseTime,
     authorized: c.request.headers.has("authorization"),
+    request: { headers: c.request.headers, path: c.target.pathname },
   });
-  if (verdict.store && deceptive(c.target.pathname, headers.get("content-type"))) return { store: false, reason: "deception" };
-  return verdict;
 }
 
 export function storePlan(c: Ctx, verdict: Extract<StoreVerdict, { store: true }>, size: number | null = null): StorePlan {

@@ -11,14 +11,19 @@
  */
 import type { CompiledRoute } from "../rules/types";
 import { deltaSeconds, governingDirectives } from "./cache-control";
+import {
+  ageValue,
+  correctedInitialAge,
+  explicitLifetime,
+  hasValidators,
+  LIFETIME_BY_MODE,
+  type LifetimeSource,
+  statusTtl,
+} from "./lifetime";
+import { noStoreReason, type NoStoreReason, type ResponseFacts } from "./storable";
 
-/** §4.2.2: status codes that are "heuristically cacheable" (RFC 9110 §15.1), less 206 (we never store parts). */
-export const HEURISTIC_STATUSES: ReadonlySet<number> = new Set([200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501]);
-
-/** Statuses we understand well enough to store when freshness is explicit (§3: "understood"). */
-const UNDERSTOOD_STATUSES: ReadonlySet<number> = new Set([
-  ...HEURISTIC_STATUSES, 302, 303, 307, 400, 403, 500, 502, 503, 504,
-]);
+export { correctedInitialAge, HEURISTIC_STATUSES, statusTtl, type LifetimeSource } from "./lifetime";
+export type { NoStoreReason, ResponseFacts } from "./storable";
 
 /** The lifetimes stored with an entry; all in seconds. */
 export interface Lifetimes {
@@ -36,155 +41,32 @@ export type StoreVerdict =
   | { store: true; lifetimes: Lifetimes; stripSetCookie: boolean; source: LifetimeSource }
   | { store: false; reason: NoStoreReason };
 
-export type LifetimeSource = "s-maxage" | "max-age" | "expires" | "heuristic" | "rule" | "status-rule" | "validators";
-
-export type NoStoreReason =
-  | "no-store"
-  | "private"
-  | "set-cookie"
-  | "vary-star"
-  | "status"
-  | "no-freshness"
-  | "ttl-zero"
-  | "authorization"
-  | "request-no-store"
-  | "deception";
-
-export interface ResponseFacts {
-  status: number;
-  headers: Headers;
-  /** When the request was sent and the response headers arrived, ms since epoch. */
-  requestTime: number;
-  responseTime: number;
-  /** The request carried Authorization (§3.5). */
-  authorized: boolean;
-}
-
-/** Lifetime the origin states explicitly (§4.2.1), or null. An invalid Expires means already expired. */
-function explicitLifetime(
-  facts: ResponseFacts,
-): { seconds: number; source: LifetimeSource } | null {
-  const { field, directives } = governingDirectives(facts.headers);
-  const sMaxage = deltaSeconds(directives, "s-maxage");
-  if (sMaxage !== null) return { seconds: sMaxage, source: "s-maxage" };
-  const maxAge = deltaSeconds(directives, "max-age");
-  if (maxAge !== null) return { seconds: maxAge, source: "max-age" };
-  // RFC 9213 §2.1: a cache obeying a targeted field ignores Expires as well.
-  const expires = field === "cache-control" ? facts.headers.get("expires") : null;
-  if (expires !== null) {
-    const exp = Date.parse(expires);
-    if (Number.isNaN(exp)) return { seconds: 0, source: "expires" };
-    const date = Date.parse(facts.headers.get("date") ?? "");
-    const base = Number.isNaN(date) ? facts.responseTime : date;
-    return { seconds: Math.max(0, Math.floor((exp - base) / 1000)), source: "expires" };
-  }
-  return null;
-}
-
-/** §4.2.2: 10% of the time since Last-Modified, capped at a day, as common caches do. */
-function heuristicLifetime(facts: ResponseFacts): number | null {
-  if (!HEURISTIC_STATUSES.has(facts.status)) return null;
-  const lm = Date.parse(facts.headers.get("last-modified") ?? "");
-  if (Number.isNaN(lm)) return null;
-  const date = Date.parse(facts.headers.get("date") ?? "");
-  const base = Number.isNaN(date) ? facts.responseTime : date;
-  return Math.min(86_400, Math.max(0, Math.floor((base - lm) / 10_000)));
-}
-
-/** The route's TTL for this status: `status["404"]`, then `status["4xx"]`, then null. */
-export function statusTtl(route: CompiledRoute, status: number): number | null {
-  return route.status[String(status)] ?? route.status[`${Math.floor(status / 100)}xx`] ?? null;
-}
-
-/** §4.2.3: the age the response already had when it arrived. */
-export function correctedInitialAge(facts: ResponseFacts): number {
-  const date = Date.parse(facts.headers.get("date") ?? "");
-  const apparentAge = Number.isNaN(date) ? 0 : Math.max(0, (facts.responseTime - date) / 1000);
-  // §5.1: Age is delta-seconds; anything else is ignored, and huge values cap at 2^31 (§1.2.2).
-  const rawAge = (facts.headers.get("age") ?? "").trim();
-  const ageValue = /^\d+$/.test(rawAge) ? Math.min(Number(rawAge), 2 ** 31) : 0;
-  const responseDelay = Math.max(0, (facts.responseTime - facts.requestTime) / 1000);
-  return Math.floor(Math.max(apparentAge, ageValue + responseDelay));
-}
-
 /**
- * Whether and for how long a response may be stored, as data. Positive proof only:
- * everything that is not clearly storable is not stored.
+ * Whether and for how long a response may be stored, as data: the checks of
+ * storable.ts, then the route's origin mode's lifetime (lifetime.ts), then what the
+ * directives do to it.
  */
 export function storeVerdict(route: CompiledRoute, facts: ResponseFacts): StoreVerdict {
-  const { directives } = governingDirectives(facts.headers);
-  // §5.2.2.5 no-store and §5.2.2.7 private forbid a shared cache to store, whatever a rule says.
-  if (directives.has("no-store")) return { store: false, reason: "no-store" };
-  // A qualified private="field" (§5.2.2.7) is read as unqualified: the safe reading.
-  if (directives.has("private")) return { store: false, reason: "private" };
-  // §4.1: Vary: * never matches a later request.
-  const vary = facts.headers.get("vary");
-  if (vary !== null && vary.split(",").some((v) => v.trim() === "*")) return { store: false, reason: "vary-star" };
-  // Set-Cookie would hand one user's session to the next (design invariant 1).
-  if (facts.headers.has("set-cookie") && !route.stripSetCookie) return { store: false, reason: "set-cookie" };
-  // §3.5: an answer to an authorized request is stored only when the origin says it is shared.
-  if (
-    facts.authorized &&
-    !route.cacheAuthorized &&
-    !(directives.has("public") || directives.has("s-maxage") || directives.has("must-revalidate"))
-  ) {
-    return { store: false, reason: "authorization" };
-  }
-
-  const ruleForStatus = statusTtl(route, facts.status);
-  const explicit = explicitLifetime(facts);
-  const statusOk = ruleForStatus !== null
-    ? ruleForStatus > 0
-    : HEURISTIC_STATUSES.has(facts.status) || (explicit !== null && UNDERSTOOD_STATUSES.has(facts.status));
-  if (!statusOk) return { store: false, reason: ruleForStatus === 0 ? "ttl-zero" : "status" };
-
-  const ruleTtl = ruleForStatus ?? route.ttl.edge;
-  let lifetime: number;
-  let source: LifetimeSource;
-  switch (route.origin) {
-    case "override":
-      lifetime = ruleTtl ?? 0;
-      source = ruleForStatus !== null ? "status-rule" : "rule";
-      break;
-    case "fallback":
-      if (explicit) ({ seconds: lifetime, source } = explicit);
-      else if (ruleTtl !== null) {
-        lifetime = ruleTtl;
-        source = ruleForStatus !== null ? "status-rule" : "rule";
-      } else {
-        const h = route.heuristic ? heuristicLifetime(facts) : null;
-        if (h === null) return { store: false, reason: "no-freshness" };
-        lifetime = h;
-        source = "heuristic";
-      }
-      break;
-    case "respect": {
-      const h = explicit ? null : route.heuristic ? heuristicLifetime(facts) : null;
-      if (explicit) ({ seconds: lifetime, source } = explicit);
-      else if (h !== null) {
-        lifetime = h;
-        source = "heuristic";
-      } else if (facts.headers.has("etag") || facts.headers.has("last-modified")) {
-        // Stored with validators only: every use is revalidated (§4.3.1).
-        lifetime = 0;
-        source = "validators";
-      } else return { store: false, reason: "no-freshness" };
-      // In respect mode a rule TTL only caps what the origin allows.
-      if (ruleTtl !== null) lifetime = Math.min(lifetime, ruleTtl);
-      break;
-    }
-    default:
-      route.origin satisfies never;
-      return { store: false, reason: "no-freshness" };
-  }
+  const { field, directives } = governingDirectives(facts.headers);
+  const input = { route, facts, directives, field, ruleForStatus: statusTtl(route, facts.status) };
+  const reason = noStoreReason({ ...input, explicit: explicitLifetime(input) });
+  if (reason) return { store: false, reason };
+  const found = LIFETIME_BY_MODE[route.origin](input);
+  if (!found) return { store: false, reason: "no-freshness" };
+  const { source } = found;
+  const fromRule = source === "rule" || source === "status-rule";
+  let lifetime = found.seconds;
+  // §5.1: an Age that is not delta-seconds makes the response stale. Under a rule's TTL
+  // the clock starts when we store it: an upstream Age is not ours to spend.
+  if (!fromRule && ageValue(facts.headers) === "invalid") lifetime = 0;
   // §5.2.2.4 no-cache: may be stored, must be revalidated before each use (a qualified
   // no-cache="field" is read as unqualified: the safe reading).
   if (directives.has("no-cache")) lifetime = 0;
-  if (lifetime <= 0 && route.origin === "override" && ruleTtl === 0) return { store: false, reason: "ttl-zero" };
-  if (lifetime <= 0 && !facts.headers.has("etag") && !facts.headers.has("last-modified")) {
-    // Nothing to revalidate with: storing it would only cost writes.
+  if (lifetime <= 0 && route.origin === "override" && (input.ruleForStatus ?? route.ttl.edge) === 0) {
     return { store: false, reason: "ttl-zero" };
   }
+  // Nothing to revalidate with: storing it would only cost writes.
+  if (lifetime <= 0 && !hasValidators(facts.headers)) return { store: false, reason: "ttl-zero" };
 
   const swr = deltaSeconds(directives, "stale-while-revalidate") ?? route.staleWhileRevalidate;
   const sie = deltaSeconds(directives, "stale-if-error") ?? route.staleIfError;
@@ -196,8 +78,7 @@ export function storeVerdict(route: CompiledRoute, facts: ResponseFacts): StoreV
     stripSetCookie: facts.headers.has("set-cookie"),
     lifetimes: {
       lifetime,
-      // Under a rule TTL the clock starts when we store it: an upstream Age is not ours to spend.
-      initialAge: source === "rule" || source === "status-rule" ? 0 : correctedInitialAge(facts),
+      initialAge: fromRule ? 0 : correctedInitialAge(facts),
       staleWhileRevalidate: mustRevalidate ? 0 : swr,
       staleIfError: mustRevalidate ? 0 : sie,
       mustRevalidate,

@@ -286,6 +286,74 @@ const rows: Row[] = [
     script: [{ headers: { "cache-control": "s-maxage=60" }, body: "good" }, { reset: true }],
     steps: [{}, { advance: 61, status: 502 }],
   },
+  // --- status codes (§3, §4.2.2, §5.2.2.3) ---
+  ...[299, 499, 599].map((status): Row => ({
+    name: `§3 an unknown final status (${status}) with explicit freshness is reused while fresh, never once stale`,
+    settings: respect,
+    script: [{ status, headers: { "cache-control": "max-age=30" }, body: "v{n}" }],
+    steps: [
+      { status, body: "v1", cacheStatus: /stored; ttl=30/ },
+      { advance: 29, status, body: "v1", cacheStatus: HIT, originCount: 1 },
+      // Stale: asked again (a 5xx answer is passed on but never replaces the entry).
+      { advance: 2, status, body: "v2", cacheStatus: new RegExp(`^edge-cache; fwd=stale; fwd-status=${status}`), originCount: 2 },
+    ],
+  })),
+  {
+    name: "§4.2.2 an unknown status is not heuristically cacheable",
+    settings: respect,
+    script: [{ status: 299, headers: { "last-modified": "Mon, 01 Jan 2024 00:00:00 GMT" } }],
+    steps: [{ status: 299, cacheStatus: "edge-cache; fwd=uri-miss; detail=status" }, { status: 299, originCount: 2 }],
+  },
+  {
+    name: "§4.2.2 an unknown status marked public is heuristically cacheable",
+    settings: respect,
+    script: [{ status: 299, headers: { "cache-control": "public", "last-modified": "Mon, 01 Jan 2024 00:00:00 GMT" } }],
+    steps: [{ status: 299, cacheStatus: MISS_STORED }, { status: 299, cacheStatus: HIT, originCount: 1 }],
+  },
+  {
+    name: "§5.2.2.3 must-understand with a status we understand: no-store is ignored",
+    settings: respect,
+    script: [{ headers: { "cache-control": "must-understand, no-store, max-age=60" }, body: "v{n}" }],
+    steps: [{ body: "v1", cacheStatus: /stored; ttl=60/ }, { body: "v1", cacheStatus: HIT, originCount: 1 }],
+  },
+  {
+    name: "§5.2.2.3 must-understand with a status we do not understand: not stored",
+    settings: respect,
+    script: [{ status: 299, headers: { "cache-control": "must-understand, no-store, max-age=60" } }],
+    steps: [{ status: 299, cacheStatus: "edge-cache; fwd=uri-miss; detail=must-understand" }, { status: 299, originCount: 2 }],
+  },
+  // --- Authorization (§3.5), on a route without the default bypass ---
+  {
+    name: "§3.5 without the bypass, an authorized answer without public, s-maxage or must-revalidate is not stored",
+    settings: { ...respect, cacheAuthorized: true },
+    script: [{ headers: { "cache-control": "max-age=600" } }],
+    steps: [
+      { headers: { authorization: "Basic YTpi" }, cacheStatus: "edge-cache; fwd=uri-miss; detail=authorization" },
+      { headers: { authorization: "Basic YTpi" }, cacheStatus: "edge-cache; fwd=uri-miss; detail=authorization", originCount: 2 },
+    ],
+  },
+  ...["public, max-age=600", "s-maxage=600", "must-revalidate, max-age=600"].map((cc): Row => ({
+    name: `§3.5 without the bypass, an authorized answer with "${cc}" is stored and reused`,
+    settings: { ...respect, cacheAuthorized: true },
+    script: [{ headers: { "cache-control": cc } }],
+    steps: [
+      { headers: { authorization: "Basic YTpi" }, cacheStatus: MISS_STORED },
+      { headers: { authorization: "Basic Yzpk" }, cacheStatus: HIT, originCount: 1 },
+    ],
+  })),
+  // --- Age (§5.1) ---
+  {
+    name: "§5.1 an Age that is not delta-seconds makes the stored response stale",
+    settings: respect,
+    script: [{ headers: { "cache-control": "max-age=600", age: "old, 0", etag: '"a"' } }, { status: 304, headers: { etag: '"a"' } }],
+    steps: [{ cacheStatus: /stored; ttl=0/ }, { cacheStatus: /^edge-cache; fwd=stale; fwd-status=304/, originCount: 2 }],
+  },
+  {
+    name: "§5.1 with several Age lines, the first counts",
+    settings: respect,
+    script: [{ headers: { "cache-control": "max-age=100", age: ["40", "90"] } }],
+    steps: [{ cacheStatus: /stored; ttl=100/ }, { advance: 10, cacheStatus: "edge-cache; hit; ttl=50; detail=edge", header: ["age", "50"] }],
+  },
   // --- ranges (RFC 9110 §14) ---
   {
     name: "RFC 9110 §14.2 a Range on a cached 200 is answered 206 from the entry",

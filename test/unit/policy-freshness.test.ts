@@ -128,9 +128,11 @@ describe("storeVerdict: directives that forbid or limit storing (§5.2.2, §3.5)
     expect(verdict(r, facts(headers, more))).toEqual(expected);
   });
 
-  it("§3.5 a route may opt in to caching authorized answers", () => {
+  it("§3.5 a route without the Authorization bypass still stores only what the origin marks shared", () => {
     const r = route({ origin: "respect", cacheAuthorized: true });
-    expect(verdict(r, facts({ "cache-control": "max-age=60" }, { authorized: true }))).toEqual(stored(60, "max-age"));
+    expect(verdict(r, facts({ "cache-control": "max-age=60" }, { authorized: true }))).toEqual(refused("authorization"));
+    expect(verdict(r, facts({ "cache-control": "public, max-age=60" }, { authorized: true }))).toEqual(stored(60, "max-age"));
+    expect(verdict(OVERRIDE_600, facts({}, { authorized: true }))).toEqual(refused("authorization"));
   });
 
   it("Set-Cookie: a route may opt in to storing the answer without it", () => {
@@ -212,7 +214,7 @@ describe("storeVerdict: per-status TTLs", () => {
     ["respect: the status rule caps the origin", perStatus("respect", { "404": 30 }), 404, { "cache-control": "max-age=90" }, stored(30, "max-age")],
     ["§3 without a rule, an understood status is stored with explicit freshness", perStatus("fallback", {}), 500, { "cache-control": "max-age=10" }, stored(10, "max-age")],
     ["§3 without a rule, 500 without explicit freshness is not stored", perStatus("fallback", {}), 500, {}, refused("status")],
-    ["§3 a status we do not understand is not stored, even with max-age", perStatus("fallback", {}), 418, { "cache-control": "max-age=10" }, refused("status")],
+    ["§3 any final status with explicit freshness may be stored, even one we do not know", perStatus("fallback", {}), 418, { "cache-control": "max-age=10" }, stored(10, "max-age")],
     ["§3 206 is not stored, even with max-age", perStatus("fallback", {}), 206, { "cache-control": "max-age=10" }, refused("status")],
     ["a rule for another class does not apply", perStatus("fallback", { "5xx": 0 }), 404, {}, stored(600, "rule")],
   ])("%s", (_name, r, status, headers, expected) => {
