@@ -13,4 +13,6 @@ export interface WorkerEnv extends Env {
   CF_ZONE_ID?: string;
   /** Base URL of Cloudflare's API (tests point it at a local stand-in). */
   CF_API_BASE?: string;
+  /** The coordinator's name (one per site); default "default". */
+  SITE_NAME?: string;
 }

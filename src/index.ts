@@ -17,6 +17,10 @@ import { edgeTier } from "./tiers/edge";
 import { kvTier } from "./tiers/kv";
 import { appendCacheStatus } from "./http/cache-status";
 import type { WorkerEnv } from "./env";
+import type { CoordinatorWrapper } from "./coordinator/client";
+
+export { Coordinator } from "./coordinator/object";
+export { Shield } from "./shield/object";
 
 export interface WorkerOptions {
   /** Time and timers. */
@@ -28,6 +32,13 @@ export interface WorkerOptions {
   /** Thin wrappers around the bindings, for fault injection in tests. */
   wrapKv?: (kv: KVNamespace) => KVNamespace;
   wrapCache?: (cache: Cache) => Cache;
+  /** Wraps each coordinator stub (delays, errors, restarts), as wrapKv does KV. */
+  wrapCoordinator?: CoordinatorWrapper;
+  /**
+   * The Cache API namespace of this instance (`caches.open(name)`); default
+   * `caches.default`. Tests give each instance its own to stand for a location.
+   */
+  cacheName?: string;
   /** Values that replace the bindings' (tests: ADMIN_TOKEN, CF_API_*, RULES_JSON). */
   env?: Partial<WorkerEnv>;
 }
@@ -39,14 +50,15 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
   // Per isolate: the collapsing table, the rules and the purge records are shared by all its requests.
   const collapser = createCollapser(clock);
   const rulesSource = createRulesSource({ now, fixed: options.rules, clock });
-  let wired: ReturnType<typeof wire> | null = null;
+  let wired: Promise<Awaited<ReturnType<typeof wire>>> | null = null;
 
   /** The isolate's wiring, made on its first request (bindings arrive with requests). */
-  function wire(bindings: WorkerEnv) {
+  async function wire(bindings: WorkerEnv) {
     const base: WorkerEnv = options.env ? { ...bindings, ...options.env } : bindings;
     const env: WorkerEnv = { ...base, CACHE_KV: options.wrapKv ? options.wrapKv(base.CACHE_KV) : base.CACHE_KV };
+    const cache = options.cacheName ? await caches.open(options.cacheName) : caches.default;
     const tiers = {
-      edge: edgeTier(options.wrapCache ? options.wrapCache(caches.default) : caches.default),
+      edge: edgeTier(options.wrapCache ? options.wrapCache(cache) : cache),
       kv: kvTier(env.CACHE_KV, clock),
     };
     const purges = createPurgeStore(env.CACHE_KV, now, { clock });
@@ -63,7 +75,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
 
   return {
     async fetch(request, bindings, ctx) {
-      const { env, proxy, admin } = (wired ??= wire(bindings));
+      const { env, proxy, admin } = await (wired ??= wire(bindings));
       const url = new URL(request.url);
       // Before any rule or check: admin paths never reach the proxy, so never the origin or a cache.
       const adminRoute = adminPath(url.pathname);

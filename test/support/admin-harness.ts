@@ -4,7 +4,7 @@
  * Built on harness.ts's clock and rules compiler; runs inside workerd.
  */
 import type { WorkerEnv } from "../../src/env";
-import { createWorker } from "../../src/index";
+import { createWorker, type WorkerOptions } from "../../src/index";
 import type { RouteRule, RouteSettings } from "../../src/rules/types";
 import { drive, originRules, TestClock } from "./harness";
 
@@ -18,6 +18,9 @@ export interface AdminHarnessOptions {
   env?: Partial<WorkerEnv>;
   clock?: TestClock;
   wrapKv?: (kv: KVNamespace) => KVNamespace;
+  /** Seams for multi-location tests (test/support/locations.ts). */
+  wrapCoordinator?: WorkerOptions["wrapCoordinator"];
+  cacheName?: string;
 }
 
 export function adminHarness(options: AdminHarnessOptions = {}) {
@@ -30,6 +33,8 @@ export function adminHarness(options: AdminHarnessOptions = {}) {
     log: (l) => logs.push(l),
     env: { ADMIN_TOKEN: TOKEN, ...options.env },
     wrapKv: options.wrapKv,
+    wrapCoordinator: options.wrapCoordinator,
+    cacheName: options.cacheName,
   });
 
   const { request, start } = drive(worker, clock);

@@ -1,0 +1,27 @@
+/**
+ * The coordinator's SQLite tables. Each feature that keeps state in the coordinator
+ * lists its own statements here under a name; they run once per object, in order,
+ * inside `blockConcurrencyWhile`, so no method ever sees a table that is not there.
+ * Statements must be idempotent (`CREATE ... IF NOT EXISTS`): a new feature adds an
+ * entry, it never edits another's.
+ */
+export const COORDINATOR_TABLES: readonly { feature: string; sql: readonly string[] }[] = [
+  {
+    feature: "meta",
+    sql: ["CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value)"],
+  },
+];
+
+export function migrate(sql: SqlStorage): void {
+  for (const { sql: statements } of COORDINATOR_TABLES) for (const s of statements) sql.exec(s);
+}
+
+/** A number kept in the `meta` table (0 when unset). */
+export function metaNumber(sql: SqlStorage, name: string): number {
+  const row = sql.exec<{ value: number }>("SELECT value FROM meta WHERE name = ?", name).toArray()[0];
+  return typeof row?.value === "number" ? row.value : 0;
+}
+
+export function setMeta(sql: SqlStorage, name: string, value: number | string): void {
+  sql.exec("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", name, value);
+}
