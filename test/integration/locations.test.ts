@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { coordinatorFor, siteName, type CoordinatorApi } from "../../src/coordinator/client";
+import type { WorkerEnv } from "../../src/env";
 import { locations } from "../support/locations";
 import { origin } from "../support/origin";
 
@@ -25,7 +26,7 @@ describe("several locations over shared bindings", () => {
         return api.time();
       },
     });
-    const t = await coordinatorFor(env, siteName(env), wrap).time();
+    const t = await coordinatorFor(env, siteName(env as WorkerEnv), wrap).time();
     expect(Math.abs(t - Date.now())).toBeLessThan(60_000);
     expect(seen).toEqual(["default"]);
   });
