@@ -133,6 +133,7 @@ export async function startWorkerContender(
         scriptPath: build.edgeCache,
         bindings: { RULES_JSON: JSON.stringify(rules) },
         kv: ["CACHE_KV"],
+        durableObjects: { COORDINATOR: "Coordinator", SHIELD: "Shield" },
       });
       return workerContender(id, w);
     }

@@ -36,6 +36,8 @@ export interface WorkerSpec {
   compatibilityFlags?: string[];
   bindings?: Record<string, string>;
   kv?: string[];
+  /** Durable Object bindings: binding name to the class the script exports (SQLite-backed). */
+  durableObjects?: Record<string, string>;
   /** Open workerd's inspector (for CPU profiles, bench/profile.ts). */
   inspect?: boolean;
 }
@@ -88,6 +90,9 @@ async function launch(spec: WorkerSpec): Promise<WorkerProcess> {
     compatibilityFlags: spec.compatibilityFlags ?? [],
     bindings: spec.bindings ?? {},
     kvNamespaces: spec.kv ?? [],
+    durableObjects: Object.fromEntries(
+      Object.entries(spec.durableObjects ?? {}).map(([binding, className]) => [binding, { className, useSQLite: true }]),
+    ),
     cache: true,
     host: "127.0.0.1",
     port: 0,
@@ -162,6 +167,8 @@ export async function bundleWorker(entry: string, outDir: string): Promise<strin
     target: "es2022",
     conditions: ["workerd", "worker", "browser"],
     mainFields: ["browser", "module", "main"],
+    // The runtime's own modules (Durable Object base classes) are workerd's, not ours to bundle.
+    external: ["cloudflare:*"],
     logLevel: "silent",
     sourcemap: false,
     minify: false,
