@@ -143,6 +143,24 @@ const rows: Row[] = [
     script: [{ headers: { "cdn-cache-control": "max-age=120", "cloudflare-cdn-cache-control": "max-age=30" } }],
     steps: [{ cacheStatus: /stored; ttl=30/, header: ["cloudflare-cdn-cache-control", null] }, { cacheStatus: HIT, header: ["cloudflare-cdn-cache-control", null] }],
   },
+  ...['max-age="3600"', "max-age=a", "max-age=3600,,", "max-age=1.5"].map((bad): Row => ({
+    name: `RFC 9213 §2.1 an invalid CDN-Cache-Control (${bad}) is ignored as a whole: Cache-Control decides`,
+    settings: respect,
+    script: [{ headers: { "cdn-cache-control": `public, ${bad}`, "cache-control": "max-age=30" } }],
+    steps: [{ cacheStatus: /stored; ttl=30/ }, { advance: 31, cacheStatus: /fwd=stale/, originCount: 2 }],
+  })),
+  {
+    name: "RFC 9213 §2.1 an invalid Cloudflare-CDN-Cache-Control falls back to CDN-Cache-Control",
+    settings: respect,
+    script: [{ headers: { "cloudflare-cdn-cache-control": 'max-age="5"', "cdn-cache-control": "max-age=120", "cache-control": "no-store" } }],
+    steps: [{ cacheStatus: /stored; ttl=120/ }, { advance: 60, cacheStatus: HIT, originCount: 1 }],
+  },
+  {
+    name: "RFC 9213 §2.1 a valid targeted field of unknown directives still governs (Cache-Control's no-store ignored)",
+    settings: respect,
+    script: [{ headers: { "cdn-cache-control": "none", "cache-control": "no-store", "last-modified": "Mon, 01 Jan 2024 00:00:00 GMT" } }],
+    steps: [{ cacheStatus: MISS_STORED }, { cacheStatus: HIT, originCount: 1 }],
+  },
   // --- storing (§3) ---
   {
     name: "§3.5 an authorized request's answer is not looked up or stored",

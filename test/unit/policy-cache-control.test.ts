@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { deltaSeconds, governingDirectives, parseDirectives } from "../../src/policy/cache-control";
+import { deltaSeconds, governingDirectives, parseDirectives, parseTargetedField } from "../../src/policy/cache-control";
 import { requestWantsValidation } from "../../src/policy/request-directives";
 import { MAX_TAG_LENGTH, MAX_TAGS, responseTags } from "../../src/policy/tags";
 
@@ -119,8 +119,44 @@ describe("governingDirectives (RFC 9213 §2.1)", () => {
     ["§2.1 a blank targeted field is empty", { "cdn-cache-control": "   ", "cache-control": "no-store" }, "cache-control", { "no-store": true }],
     ["§2.1 the targeted field replaces Cache-Control wholesale (no merging)", { "cdn-cache-control": "max-age=60", "cache-control": "no-store, private" }, "cdn-cache-control", { "max-age": "60" }],
     ["§2.1 field names are case-insensitive", { "CDN-Cache-Control": "no-store", "cache-control": "max-age=60" }, "cdn-cache-control", { "no-store": true }],
+    ["§2.1 a targeted field that does not parse is ignored", { "cdn-cache-control": "max-age=60,,", "cache-control": "max-age=30" }, "cache-control", { "max-age": "30" }],
+    ["§2.1 a wrong-typed member: the next targeted field decides", { "cloudflare-cdn-cache-control": 'max-age="10"', "cdn-cache-control": "max-age=20" }, "cdn-cache-control", { "max-age": "20" }],
+    ["§2.1 a field of unknown directives still governs", { "cdn-cache-control": "none", "cache-control": "max-age=30" }, "cdn-cache-control", { none: true }],
   ])("%s", (_name, headers, field, directives) => {
     expect(govern(headers)).toEqual({ field, directives });
+  });
+});
+
+describe("parseTargetedField (RFC 9213 §2.1, RFC 8941 Dictionaries)", () => {
+  const parsed = (v: string) => {
+    const d = parseTargetedField(v);
+    return d && Object.fromEntries(d);
+  };
+  it.each<[string, string, Record<string, string | true> | null]>([
+    ["Integers and Booleans", "max-age=60, no-store, must-revalidate", { "max-age": "60", "no-store": true, "must-revalidate": true }],
+    ["no spaces needed", "max-age=60,public", { "max-age": "60", public: true }],
+    ["parameters are ignored", "max-age=60;x=1, public;y", { "max-age": "60", public: true }],
+    ["a Boolean false is an absent directive", "no-store=?0, max-age=60", { "max-age": "60" }],
+    ["private with field names (a String)", 'private="set-cookie", max-age=60', { private: "set-cookie", "max-age": "60" }],
+    ["no-cache with a Token", "no-cache=set-cookie", { "no-cache": "set-cookie" }],
+    ["unknown directives of any type are kept and ignored later", 'x="a", y=1.5, z=(a b), none', { x: "a", y: "1.5", z: true, none: true }],
+    ["the last of duplicated keys wins (RFC 8941 §4.2.2)", "max-age=10, max-age=20", { "max-age": "20" }],
+    ["empty: no directives", "", {}],
+    ["max-age as a String is the wrong type", 'max-age="3600"', null],
+    ["max-age as a Token is the wrong type", "max-age=a", null],
+    ["max-age as a Decimal is the wrong type", "max-age=1.0", null],
+    ["a negative max-age is not delta-seconds", "max-age=-1", null],
+    ["s-maxage as a String is the wrong type", 's-maxage="60"', null],
+    ["stale-if-error as a Boolean is the wrong type", "stale-if-error", null],
+    ["no-store with an Integer is the wrong type", "no-store=1", null],
+    ["public with a String is the wrong type", 'public="yes"', null],
+    ["an upper-case key does not parse", "Max-Age=60", null],
+    ["a Cache-Control-style quoted list does not parse", 'no-cache="a", private="b, c"x', null],
+    ["a trailing comma does not parse", "max-age=60,", null],
+    ["an Integer of more than 15 digits does not parse", "max-age=9999999999999999", null],
+    ["a member of the wrong type spoils the whole field", "public, max-age=a", null],
+  ])("%s", (_name, value, expected) => {
+    expect(parsed(value)).toEqual(expected);
   });
 });
 
