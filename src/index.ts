@@ -17,6 +17,8 @@ import { edgeTier } from "./tiers/edge";
 import { kvTier } from "./tiers/kv";
 import { appendCacheStatus } from "./http/cache-status";
 import type { WorkerEnv } from "./env";
+import { countingWrites } from "./stats/kv-writes";
+import { createIsolateStats } from "./stats/recorder";
 import type { CoordinatorWrapper } from "./coordinator/client";
 
 export { Coordinator } from "./coordinator/object";
@@ -56,10 +58,11 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
   async function wire(bindings: WorkerEnv) {
     const base: WorkerEnv = options.env ? { ...bindings, ...options.env } : bindings;
     const env: WorkerEnv = { ...base, CACHE_KV: options.wrapKv ? options.wrapKv(base.CACHE_KV) : base.CACHE_KV };
+    const stats = createIsolateStats({ now, analytics: env.ANALYTICS });
     const cache = options.cacheName ? await caches.open(options.cacheName) : caches.default;
     const tiers = {
       edge: edgeTier(options.wrapCache ? options.wrapCache(cache) : cache),
-      kv: kvTier(env.CACHE_KV, clock),
+      kv: countingWrites(kvTier(env.CACHE_KV, clock), stats),
     };
     const purges = createPurgeStore(env.CACHE_KV, now, { clock });
     const proxy = createProxy({
@@ -69,8 +72,9 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
       clock,
       log,
       purges: { verdict: async (entry, url) => purgeVerdict(await purges.current(), entry, url) },
+      stats,
     });
-    return { env, proxy, admin: createAdmin({ rules: rulesSource, purges, tiers, now, log }) };
+    return { env, proxy, admin: createAdmin({ rules: rulesSource, purges, tiers, now, log, stats }) };
   }
 
   return {

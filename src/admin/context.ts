@@ -6,6 +6,7 @@ import type { RulesSource } from "../rules/active";
 import type { WorkerEnv } from "../env";
 import type { PurgeStore } from "../purge/state";
 import type { Tiers } from "../tiers/two-tier";
+import type { StatsAnswer, WindowName } from "../stats/summary";
 
 export interface AdminDeps {
   rules: RulesSource;
@@ -13,6 +14,8 @@ export interface AdminDeps {
   tiers: Tiers;
   now(): number;
   log(line: Record<string, unknown>): void;
+  /** The request counters behind `stats` and the dashboard. */
+  stats?: { answer(window: WindowName): StatsAnswer | Promise<StatsAnswer> };
   /** For Cloudflare's API (tests may stand in). */
   fetch?: typeof fetch;
 }

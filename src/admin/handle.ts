@@ -10,12 +10,17 @@ import { explainEndpoint } from "./explain";
 import { ADMIN_PREFIX } from "./prefix";
 import { purgeEndpoint } from "./purge";
 import { deleteRules, getRules, putRules } from "./rules";
+import { statsEndpoint } from "./stats";
+import { recentPurgesEndpoint } from "./recent-purges";
+import { dashboardResponse, wantsDashboard } from "../dashboard/serve";
 
 const ENDPOINTS: Readonly<Record<string, Readonly<Partial<Record<string, AdminHandler>>>>> = {
   "": { GET: index },
   purge: { POST: purgeEndpoint },
+  purges: { GET: recentPurgesEndpoint },
   explain: { GET: explainEndpoint },
   rules: { GET: getRules, PUT: putRules, DELETE: deleteRules },
+  stats: { GET: statsEndpoint },
 };
 
 async function index(): Promise<AdminOutcome> {
@@ -23,10 +28,13 @@ async function index(): Promise<AdminOutcome> {
     response: jsonResponse({
       endpoints: [
         `POST ${ADMIN_PREFIX}purge  {"urls"|"prefixes"|"tags"|"routes": [...]} or {"everything": true}, optionally "soft": true`,
+        `GET ${ADMIN_PREFIX}purges  (the most recent purges)`,
         `GET ${ADMIN_PREFIX}explain?url=URL&h=Name:value`,
         `GET ${ADMIN_PREFIX}rules`,
         `PUT ${ADMIN_PREFIX}rules  (a rules file)`,
         `DELETE ${ADMIN_PREFIX}rules  (back to the bundled rules)`,
+        `GET ${ADMIN_PREFIX}stats?window=15m|1h|24h`,
+        `GET ${ADMIN_PREFIX}  with Accept: text/html: the dashboard`,
       ],
     }),
     result: "ok",
@@ -38,6 +46,8 @@ export function createAdmin(deps: AdminDeps) {
   return async function admin(request: Request, name: string, env: WorkerEnv): Promise<Response> {
     const url = new URL(request.url);
     const action = Object.hasOwn(ENDPOINTS, name) ? name || "index" : "unknown";
+    // The page holds no secret and no data (it asks the endpoints below with the token), so it needs none.
+    if (wantsDashboard(request, name)) return dashboardResponse(request);
     const auth = await authorize(request, url, env.ADMIN_TOKEN);
     if (!auth.ok) {
       await request.body?.cancel().catch(() => {});

@@ -8,6 +8,7 @@ import type { CompiledRoute, CompiledRules } from "../rules/types";
 import type { VaryMeta } from "../tiers/entry";
 import type { StorageKey } from "../tiers/tier";
 import type { Tiers } from "../tiers/two-tier";
+import type { IsolateStats } from "../stats/recorder";
 
 /** Whether a stored entry was purged after it was stored (see src/purge): "hard" = gone, "soft" = stale. */
 export interface PurgeCheck {
@@ -22,6 +23,8 @@ export interface ProxyDeps {
   clock: Clock;
   log(line: Record<string, unknown>): void;
   purges?: PurgeCheck;
+  /** Counts each request from its log line's facts. */
+  stats?: Pick<IsolateStats, "observe">;
 }
 
 /** Milliseconds spent per stage, for Server-Timing and the request log. */

@@ -17,6 +17,7 @@ import { refreshInBackground, revalidate } from "./revalidate";
 import { matchRoute } from "../rules/match";
 import type { CompiledRules } from "../rules/types";
 import { fetchForCache, storeResponse, verdictFor } from "./store";
+import { contentLength } from "../stats/recorder";
 import { lookup, storageKey, type Found } from "../tiers/two-tier";
 
 export type { ProxyDeps } from "./context";
@@ -62,7 +63,7 @@ export function createProxy(deps: ProxyDeps) {
       }
       if (route.debug) response = withServerTiming(response, timings, Date.now() - t0);
     }
-    deps.log({
+    const line = {
       msg: "request",
       method: request.method,
       url: url.pathname,
@@ -72,8 +73,12 @@ export function createProxy(deps: ProxyDeps) {
       tier: c?.tier ?? null,
       originStatus: c?.originStatus ?? null,
       timings,
+      bytes: contentLength(response.headers),
       ms: Math.max(deps.clock.now() - started, Date.now() - t0),
-    });
+    };
+    deps.log(line);
+    // The statistics count from the very facts of the log line (src/stats).
+    deps.stats?.observe(line, url, route);
     return response;
   };
 }
