@@ -12,9 +12,10 @@ import { rulesCheck } from "./rules-check";
 import { rulesDiff } from "./rules-diff";
 import { rulesExplain } from "./rules-explain";
 import { rulesPush } from "./rules-push";
+import { stats } from "./stats";
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [rulesCheck, rulesExplain, rulesDiff, rulesPush, purge];
+export const COMMANDS: readonly Command[] = [rulesCheck, rulesExplain, rulesDiff, rulesPush, purge, stats];
 
 function usage(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));

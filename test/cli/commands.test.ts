@@ -15,6 +15,7 @@ describe("edge-cache: the operating commands are listed", () => {
         "  rules diff     compare two rules files over a list of URLs (route, key, TTL, bypass)",
         "  rules push     validate a rules file and upload it to a running Worker",
         "  purge          purge URLs, prefixes, tags, routes or everything from a running Worker",
+        "  stats          hit ratio per route and the top misses of a running Worker",
         "",
         'Run "edge-cache <command> --help" for a command\'s options.',
         "",
