@@ -6,6 +6,7 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { parseHttpDate } from "../policy/http-date";
 
 export interface DemoOrigin {
   url: string;
@@ -160,7 +161,8 @@ function notModified(req: http.IncomingMessage, headers: Record<string, string>)
   }
   const ims = req.headers["if-modified-since"];
   const lm = headers["last-modified"];
-  return ims !== undefined && lm !== undefined && Date.parse(lm) <= Date.parse(ims);
+  const [since, modified] = [parseHttpDate(ims), parseHttpDate(lm)];
+  return since !== null && modified !== null && modified <= since;
 }
 
 function withoutBodyHeaders(headers: Record<string, string>): Record<string, string> {

@@ -6,6 +6,7 @@
 import { appendCacheStatus, type CacheStatus } from "../http/cache-status";
 import { declaredLength, stripHopByHop } from "../http/headers";
 import { splitList } from "../policy/cache-control";
+import { parseHttpDate } from "../policy/http-date";
 import type { ResponseMeta } from "../tiers/entry";
 
 /** Consumed by us (RFC 9213 §2.1 says a targeted field may be kept; Cloudflare's own is not passed on). */
@@ -61,13 +62,21 @@ function etagMatches(ifNoneMatch: string, etag: string | null): boolean {
   return splitList(ifNoneMatch).some((t) => weak(t) === weak(etag));
 }
 
-/** RFC 9110 §13.1.1, §13.1.3, §13.2.2: would the client's conditional turn this 200 into a 304? */
-export function notModified(reqHeaders: Headers, stored: Headers): boolean {
+/**
+ * RFC 9110 §13.1.1, §13.1.3, §13.2.2: would the client's conditional turn this 200
+ * into a 304? If-Modified-Since is ignored beside If-None-Match or when it is not an
+ * HTTP date; without a valid Last-Modified it is evaluated against the stored Date,
+ * else the time the response was stored (RFC 9111 §4.3.2).
+ */
+export function notModified(reqHeaders: Headers, stored: Headers, storedAt: number | null = null): boolean {
   const inm = reqHeaders.get("if-none-match");
   if (inm !== null) return etagMatches(inm, stored.get("etag"));
-  const ims = Date.parse(reqHeaders.get("if-modified-since") ?? "");
-  const lm = Date.parse(stored.get("last-modified") ?? stored.get("date") ?? "");
-  return !Number.isNaN(ims) && !Number.isNaN(lm) && lm <= ims;
+  const ims = parseHttpDate(reqHeaders.get("if-modified-since"));
+  if (ims === null) return false;
+  // HTTP dates have whole seconds: a response stored during the second IMS names is not newer.
+  const received = storedAt === null ? null : Math.floor(storedAt / 1000) * 1000;
+  const modified = parseHttpDate(stored.get("last-modified")) ?? parseHttpDate(stored.get("date")) ?? received;
+  return modified !== null && modified <= ims;
 }
 
 /** RFC 9110 §15.4.5: the fields a 304 carries from the 200 it stands for. */
@@ -127,7 +136,7 @@ export function deliverFromEntry(
   const headers = new Headers(meta.headers);
   headers.set("age", String(age));
   applyBrowserTtl(headers, o.browserTtl);
-  return represent(meta.status, headers, body, meta.size, o);
+  return represent(meta.status, headers, body, meta.size, o, meta.storedAt);
 }
 
 /** A whole 200 we hold: answer the client's conditionals (304) and range (206/416) from it. */
@@ -137,9 +146,10 @@ function represent(
   body: ReadableStream<Uint8Array> | null,
   size: number | null,
   o: DeliverOptions,
+  storedAt: number | null = null,
 ): Response {
   if (status !== 200 || (o.method !== "GET" && o.method !== "HEAD")) return finish(status, headers, body, o);
-  if (notModified(o.requestHeaders, headers)) {
+  if (notModified(o.requestHeaders, headers, storedAt)) {
     void body?.cancel().catch(() => {});
     const h = new Headers();
     for (const name of [...NOT_MODIFIED_FIELDS, "age"]) {

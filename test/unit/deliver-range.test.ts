@@ -86,9 +86,20 @@ describe("notModified (RFC 9110 §13.1.1-§13.1.3, §13.2.2)", () => {
     ["§13.1.3 an invalid date is ignored", { "if-modified-since": "yesterday" }, stored(), false],
     ["§13.1.3 without Last-Modified, the stored Date stands in", { "if-modified-since": LATER }, new Headers({ date: LM }), true],
     ["§13.1.3 without Last-Modified or Date: cannot tell, 200", { "if-modified-since": LATER }, new Headers({ etag: '"v1"' }), false],
+    ["§5.6.7 an If-Modified-Since in lower-case utc is not a date: ignored", { "if-modified-since": "Mon, 15 Jan 2024 13:00:00 utc" }, stored(), false],
+    ["§5.6.7 an If-Modified-Since in the RFC 850 form is read", { "if-modified-since": "Monday, 15-Jan-24 13:00:00 GMT" }, stored(), true],
+    ["§5.6.7 an If-Modified-Since in the asctime form is read", { "if-modified-since": "Mon Jan 15 13:00:00 2024" }, stored(), true],
+    ["§5.6.7 an invalid Last-Modified is ignored: the stored Date stands in", { "if-modified-since": EARLIER }, new Headers({ "last-modified": "15 Jan 2024", date: LM }), false],
     ["§13.2.2 If-None-Match wins: no match, though not modified since", { "if-none-match": '"v2"', "if-modified-since": LATER }, stored(), false],
     ["§13.2.2 If-None-Match wins: a match, though modified since", { "if-none-match": '"v1"', "if-modified-since": EARLIER }, stored(), true],
   ])("%s", (_name, request, storedHeaders, expected) => {
     expect(notModified(new Headers(request), storedHeaders)).toBe(expected);
+  });
+
+  it("RFC 9111 §4.3.2 without Last-Modified or Date, the time it was stored stands in (whole seconds)", () => {
+    const storedAt = Date.parse(LM) + 400;
+    const none = new Headers({ etag: '"v1"' });
+    expect(notModified(new Headers({ "if-modified-since": LM }), none, storedAt)).toBe(true);
+    expect(notModified(new Headers({ "if-modified-since": EARLIER }), none, storedAt)).toBe(false);
   });
 });
