@@ -10,7 +10,7 @@ import { systemClock, type Clock } from "./clock";
 import { createCollapser } from "./pipeline/collapse";
 import { originUrl } from "./http/origin";
 import { createProxy } from "./pipeline/proxy";
-import { createPurgeStore, purgeVerdict } from "./purge/state";
+import { createPurgeStore } from "./purge/state";
 import { errorResponse, requestTooLarge } from "./http/respond";
 import type { CompiledRules } from "./rules/types";
 import { edgeTier } from "./tiers/edge";
@@ -19,7 +19,7 @@ import { appendCacheStatus } from "./http/cache-status";
 import type { WorkerEnv } from "./env";
 import { countingWrites } from "./stats/kv-writes";
 import { createIsolateStats } from "./stats/recorder";
-import type { CoordinatorWrapper } from "./coordinator/client";
+import { coordinatorFor, siteName, type CoordinatorWrapper } from "./coordinator/client";
 
 export { Coordinator } from "./coordinator/object";
 export { Shield } from "./shield/object";
@@ -64,14 +64,16 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
       edge: edgeTier(options.wrapCache ? options.wrapCache(cache) : cache),
       kv: countingWrites(kvTier(env.CACHE_KV, clock), stats),
     };
-    const purges = createPurgeStore(env.CACHE_KV, now, { clock });
+    const site = siteName(env);
+    const coordinator = () => coordinatorFor(env, site, options.wrapCoordinator);
+    const purges = createPurgeStore({ site, coordinator, kv: env.CACHE_KV, clock, log });
     const proxy = createProxy({
       rules: () => rulesSource.rules(env),
       tiers,
       collapser,
       clock,
       log,
-      purges: { verdict: async (entry, url) => purgeVerdict(await purges.current(), entry, url) },
+      purges: { verdict: async (entry, url, background) => (await purges.current(background)).verdict(entry, url) },
       stats,
     });
     return { env, proxy, admin: createAdmin({ rules: rulesSource, purges, tiers, now, log, stats }) };

@@ -29,13 +29,13 @@ export const purgeEndpoint: AdminHandler = async ({ request, url, env, deps }) =
       response: jsonResponse(
         {
           error: "purge-not-recorded",
-          message: `The purge could not be written to KV (${why}). It applies in this isolate only until it is: send the same request again in a second or two.`,
+          message: `The purge could not be recorded by the coordinator (${why}). It applies in this isolate only until it is: send the same request again in a second or two.`,
         },
         503,
         { "retry-after": "2" },
       ),
       targets,
-      result: "kv-error",
+      result: "coordinator-error",
     };
   }
 };

@@ -1,3 +1,5 @@
+import { PURGE_TABLES } from "../purge/log";
+
 /**
  * The coordinator's SQLite tables. Each feature that keeps state in the coordinator
  * lists its own statements here under a name; they run once per object, in order,
@@ -10,18 +12,9 @@ export const COORDINATOR_TABLES: readonly { feature: string; sql: readonly strin
     feature: "meta",
     sql: ["CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value)"],
   },
+  { feature: "purges", sql: PURGE_TABLES },
 ];
 
 export function migrate(sql: SqlStorage): void {
   for (const { sql: statements } of COORDINATOR_TABLES) for (const s of statements) sql.exec(s);
-}
-
-/** A number kept in the `meta` table (0 when unset). */
-export function metaNumber(sql: SqlStorage, name: string): number {
-  const row = sql.exec<{ value: number }>("SELECT value FROM meta WHERE name = ?", name).toArray()[0];
-  return typeof row?.value === "number" ? row.value : 0;
-}
-
-export function setMeta(sql: SqlStorage, name: string, value: number | string): void {
-  sql.exec("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", name, value);
 }

@@ -4,7 +4,7 @@
  * bodies never read.
  */
 import { freshness } from "../policy/freshness";
-import { purgeVerdict, type PurgeState } from "../purge/state";
+import type { PurgeView } from "../purge/state";
 import { kvName } from "../tiers/kv";
 import { lookup, storageKey, type Tiers } from "../tiers/two-tier";
 import type { TierName } from "../tiers/tier";
@@ -44,7 +44,7 @@ export async function tierState(
   key: { key: string; url: URL; host: string },
   use: { edge: boolean; kv: boolean },
   requestHeaders: Headers,
-  purges: PurgeState,
+  purges: PurgeView,
   now: number,
 ): Promise<TierState> {
   const primary = await storageKey(key.key, key.host);
@@ -59,7 +59,7 @@ export async function tierState(
     if (!found) return { present: false };
     await found.body?.cancel().catch(() => {});
     const m = found.meta;
-    const purged = purgeVerdict(purges, m, key.url);
+    const purged = purges.verdict(m, key.url);
     // The same reading of a purge as the proxy's: soft = no freshness left, hard = gone.
     const f = freshness(purged === "soft" ? { ...m.lifetimes, lifetime: 0 } : m.lifetimes, m.storedAt, now);
     return {

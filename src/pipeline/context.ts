@@ -12,7 +12,12 @@ import type { IsolateStats } from "../stats/recorder";
 
 /** Whether a stored entry was purged after it was stored (see src/purge): "hard" = gone, "soft" = stale. */
 export interface PurgeCheck {
-  verdict(entry: { storedAt: number; route: string; tags: readonly string[] }, url: URL): Promise<"hard" | "soft" | null>;
+  verdict(
+    entry: { storedAt: number; route: string; tags: readonly string[] },
+    url: URL,
+    /** Keeps a refresh of the purge state alive past the request (ctx.waitUntil). */
+    background?: (p: Promise<unknown>) => void,
+  ): Promise<"hard" | "soft" | null>;
 }
 
 export interface ProxyDeps {

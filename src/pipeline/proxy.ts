@@ -124,7 +124,7 @@ async function lookupAll(c: Ctx) {
 
 /** A purged entry is gone (hard) or expired (soft); the purge check lives in src/purge. */
 async function afterPurge(c: Ctx, found: Found): Promise<{ found: Found | null; lifetimes: Lifetimes }> {
-  const verdict = c.deps.purges ? await c.deps.purges.verdict(found.meta, c.target) : null;
+  const verdict = c.deps.purges ? await c.deps.purges.verdict(found.meta, c.target, (p) => c.exec.waitUntil(p)) : null;
   if (verdict === "hard") {
     await found.body?.cancel();
     c.exec.waitUntil(c.deps.tiers[found.tier].delete(found.at));

@@ -11,7 +11,8 @@ import type { CompiledKey, CompiledRules } from "../rules/types";
 import { storageKey, type Tiers } from "../tiers/two-tier";
 import { purgeZone, type ZoneConfig, type ZonePurgeResult } from "./cloudflare";
 import type { PurgeRequest } from "./request";
-import { prefixForm, PURGE_CACHE_MS, type PurgeStore, type PurgeTarget } from "./state";
+import { purgeHorizonMs } from "./horizon";
+import { prefixForm, PURGE_BOUND_MS, type PurgeStore, type PurgeTarget } from "./state";
 
 /** A URL no route matches has never been stored; its key is still normalized the plain way. */
 const PLAIN_KEY: CompiledKey = { query: { mode: "ignore", names: compileGlobs([]), sort: false }, headers: [], cookies: [], device: false, country: null, language: null };
@@ -29,7 +30,9 @@ export interface PurgeAnswer {
   purged:
     | { kind: "urls" | "prefixes" | "tags" | "routes"; values: string[]; soft: boolean }
     | { kind: "everything"; soft: boolean };
-  /** The purge's time: entries stored (origin answered) at or before it are purged. */
+  /** The coordinator's sequence number for this purge: purges are applied in this order. */
+  sequence: number;
+  /** The purge's time (the coordinator's): entries stored (origin answered) at or before it are purged. */
   at: string;
   /** Hard URL purges: keys deleted from this data centre's Cache API and from KV right away. */
   deleted: number;
@@ -39,8 +42,9 @@ export interface PurgeAnswer {
 }
 
 export const PROPAGATION =
-  `applied at once by the isolate that took it; other isolates re-read the purge records within ${PURGE_CACHE_MS / 1000} s, ` +
-  "and other locations see them when KV has propagated the write (typically within 60 s, not guaranteed): about 65 s in all";
+  `recorded by the site's coordinator before this answer; applied at once by the isolate that took it, and by every ` +
+  `other isolate in every location within ${PURGE_BOUND_MS / 1000} s (an isolate that cannot reach the coordinator ` +
+  "reads its KV copy instead: typically within 60 s, not guaranteed)";
 
 /** Records and carries out `purge`; rejects only when the record could not be written. */
 export async function executePurge(deps: PurgeDeps, purge: PurgeRequest): Promise<PurgeAnswer> {
@@ -89,15 +93,15 @@ export async function executePurge(deps: PurgeDeps, purge: PurgeRequest): Promis
     default:
       return purge satisfies never;
   }
-  const at = new Date(deps.now());
-  await deps.store.record({ target, soft: purge.soft, at: at.getTime() });
+  const recorded = await deps.store.record({ target, soft: purge.soft, at: deps.now(), horizonMs: purgeHorizonMs(deps.rules) });
   // A soft purge keeps the entries: they may still serve stale while they are revalidated.
   const deleted = purge.soft ? 0 : await deleteHere(deps.tiers, keys);
   const cloudflare = await purgeZone(deps.zone, purge, deps.fetch);
   if (cloudflare.called && !cloudflare.ok) warnings.push(`the zone cache was not purged: ${cloudflare.error}`);
   return {
     purged: purge.kind === "everything" ? { kind: "everything", soft: purge.soft } : { kind: purge.kind, values: shown, soft: purge.soft },
-    at: at.toISOString(),
+    sequence: recorded.sequence,
+    at: new Date(recorded.at).toISOString(),
     deleted,
     cloudflare,
     propagation: PROPAGATION,

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { coordinatorFor, siteName, type CoordinatorApi } from "../../src/coordinator/client";
+import { coordinatorFor, siteName } from "../../src/coordinator/client";
 import type { WorkerEnv } from "../../src/env";
-import { locations } from "../support/locations";
+import { aroundCoordinator, locations } from "../support/locations";
 import { origin } from "../support/origin";
 
 describe("several locations over shared bindings", () => {
@@ -20,14 +20,12 @@ describe("several locations over shared bindings", () => {
 
   it("reaches the site's coordinator through the wrapper", async () => {
     const seen: string[] = [];
-    const wrap = (api: CoordinatorApi, site: string): CoordinatorApi => ({
-      time: () => {
-        seen.push(site);
-        return api.time();
-      },
+    const wrap = aroundCoordinator((method, call) => {
+      seen.push(method);
+      return call();
     });
     const t = await coordinatorFor(env, siteName(env as WorkerEnv), wrap).time();
     expect(Math.abs(t - Date.now())).toBeLessThan(60_000);
-    expect(seen).toEqual(["default"]);
+    expect(seen).toEqual(["time"]);
   });
 });

@@ -4,6 +4,7 @@
  * (`caches.open("location-N")`, unique per call so tests never share entries) and
  * one clock. Each location may wrap its bindings (KV delays, coordinator faults).
  */
+import type { CoordinatorApi, CoordinatorWrapper } from "../../src/coordinator/client";
 import { adminHarness, type AdminHarnessOptions } from "./admin-harness";
 import { TestClock } from "./harness";
 
@@ -12,17 +13,70 @@ export interface LocationsOptions extends Omit<AdminHarnessOptions, "clock" | "c
   wrapCoordinator?: (location: number) => AdminHarnessOptions["wrapCoordinator"];
 }
 
-export function locations(count: number, options: LocationsOptions = {}) {
+/** `count` locations of one site; the site (its coordinator) is new for each call unless `site` is given. */
+export function locations(count: number, options: LocationsOptions & { site?: string } = {}) {
   const clock = new TestClock();
   const run = crypto.randomUUID().slice(0, 8);
+  const site = options.site ?? `site-${run}`;
   const sites = Array.from({ length: count }, (_, i) =>
     adminHarness({
       ...options,
+      env: { SITE_NAME: site, ...options.env },
       clock,
       cacheName: `location-${i}-${run}`,
       wrapKv: options.wrapKv && ((kv) => options.wrapKv!(kv, i)),
       wrapCoordinator: options.wrapCoordinator?.(i),
     }),
   );
-  return { clock, sites };
+  return { clock, sites, site };
+}
+
+type Method = keyof CoordinatorApi;
+
+/**
+ * A coordinator wrapper that runs every call through `around` (count it, delay it,
+ * fail it), the way the KV and Cache API wrappers do for theirs.
+ */
+export function aroundCoordinator(around: (method: Method, call: () => Promise<unknown>) => Promise<unknown>): CoordinatorWrapper {
+  return (api) =>
+    new Proxy(api, {
+      get(target, name) {
+        const method = name as Method;
+        // Called on the stub itself: an RPC method taken off a stub is not a plain function.
+        const call = (args: unknown[]) => (target as unknown as Record<Method, (...a: unknown[]) => Promise<unknown>>)[method](...args);
+        return (...args: unknown[]) => around(method, () => call(args));
+      },
+    });
+}
+
+/**
+ * KV as locations see it: what one location writes, the others see only `delayMs`
+ * later (KV caches reads per location, for about 60 s). Text values are tracked;
+ * other values pass through unchanged.
+ */
+export function delayedKv(clock: TestClock, delayMs: number) {
+  const history = new Map<string, { at: number; writer: number; value: string }[]>();
+  return (kv: KVNamespace, location: number): KVNamespace =>
+    new Proxy(kv, {
+      get(target, name) {
+        if (name === "put") {
+          return async (key: string, value: unknown, options?: KVNamespacePutOptions) => {
+            await target.put(key, value as string, options);
+            if (typeof value === "string") history.set(key, [...(history.get(key) ?? []), { at: clock.now(), writer: location, value }]);
+          };
+        }
+        if (name === "get") {
+          return async (key: string, options?: unknown) => {
+            const seen = history.get(key);
+            const visible = seen?.filter((w) => w.writer === location || w.at + delayMs <= clock.now()).at(-1);
+            if (!seen || visible === seen.at(-1)) return target.get(key, options as never);
+            if (!visible) return null;
+            const type = typeof options === "string" ? options : (options as { type?: string } | undefined)?.type;
+            return type === "json" ? JSON.parse(visible.value) : visible.value;
+          };
+        }
+        const value = Reflect.get(target, name) as unknown;
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
 }

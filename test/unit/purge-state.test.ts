@@ -12,8 +12,6 @@ import {
   type PurgeKind,
   type PurgeState,
 } from "../../src/purge/records";
-import { createPurgeStore, PURGE_KEY } from "../../src/purge/state";
-import { TestClock } from "../support/harness";
 
 const T = 1_700_000_000_000;
 const URL_A = new URL("https://site.test/blog/a?x=1");
@@ -134,123 +132,7 @@ describe("stored form", () => {
   });
 });
 
-/** Lets pending promise callbacks run (no timers, no waiting) until `done` holds. */
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !done(); i++) await Promise.resolve();
-  expect(done()).toBe(true);
-}
-
-/** A KV namespace in memory that can lag (stale reads) and refuse writes, as the real one may. */
-function fakeKv() {
-  const kv = {
-    value: null as string | null,
-    /** What reads return instead of `value`, when set: a stale replica. */
-    stale: undefined as string | null | undefined,
-    gets: 0,
-    puts: 0,
-    refuse: 0,
-    failReads: false,
-    async get(key: string) {
-      expect(key).toBe(PURGE_KEY);
-      kv.gets++;
-      if (kv.failReads) throw new Error("KV GET failed: 500");
-      return kv.stale !== undefined ? kv.stale : kv.value;
-    },
-    async put(key: string, value: string) {
-      expect(key).toBe(PURGE_KEY);
-      kv.puts++;
-      if (kv.refuse > 0) {
-        kv.refuse--;
-        throw new Error("KV PUT failed: 429 Too Many Requests");
-      }
-      kv.value = value;
-    },
-  };
-  return kv;
-}
-
-describe("createPurgeStore", () => {
-  it("reads KV at most once per 5 s, and records at once for this isolate", async () => {
-    const kv = fakeKv();
-    const clock = new TestClock();
-    const store = createPurgeStore(kv as unknown as KVNamespace, clock.now, { clock });
-    await store.current();
-    await store.current();
-    expect(kv.gets).toBe(1);
-    clock.advance(4.9);
-    await store.current();
-    expect(kv.gets).toBe(1);
-    clock.advance(0.1);
-    await store.current();
-    expect(kv.gets).toBe(2);
-    await store.record({ target: { kind: "tags", values: ["a"] }, soft: false });
-    expect(purgeVerdict(await store.current(), entry(clock.now(), ["a"]), URL_A)).toBe("hard");
-    expect(parsePurgeState(JSON.parse(kv.value!))).toEqual(await store.current());
-  });
-
-  it("merges what another isolate wrote, and a stale read never hides this isolate's purges", async () => {
-    const kv = fakeKv();
-    const clock = new TestClock();
-    const other = createPurgeStore(kv as unknown as KVNamespace, clock.now, { clock });
-    await other.record({ target: { kind: "routes", values: ["r"] }, soft: false });
-    const store = createPurgeStore(kv as unknown as KVNamespace, clock.now, { clock });
-    await store.record({ target: { kind: "tags", values: ["a"] }, soft: false });
-    const written = parsePurgeState(JSON.parse(kv.value!))!;
-    expect(Object.keys(written.routes)).toEqual(["r"]);
-    expect(Object.keys(written.tags)).toEqual(["a"]);
-
-    kv.stale = null;
-    clock.advance(10);
-    expect(Object.keys((await store.current()).tags)).toEqual(["a"]);
-  });
-
-  it("retries a write KV refused (one write per second per key) once, a second later", async () => {
-    const kv = fakeKv();
-    kv.refuse = 1;
-    const clock = new TestClock();
-    const store = createPurgeStore(kv as unknown as KVNamespace, clock.now, { clock });
-    const recording = store.record({ target: { kind: "tags", values: ["a"] }, soft: false });
-    await until(() => kv.puts === 1 && clock.waiting === 1);
-    expect(kv.puts).toBe(1);
-    expect(clock.waiting).toBe(1);
-    clock.advance(1.1);
-    await recording;
-    expect(kv.puts).toBe(2);
-    expect(Object.keys(parsePurgeState(JSON.parse(kv.value!))!.tags)).toEqual(["a"]);
-  });
-
-  it("rejects when KV refuses twice, and when the refusal is not a rate limit", async () => {
-    const kv = fakeKv();
-    const clock = new TestClock();
-    const store = createPurgeStore(kv as unknown as KVNamespace, clock.now, { clock });
-    kv.refuse = 2;
-    const recording = store.record({ target: { kind: "tags", values: ["a"] }, soft: false });
-    await until(() => kv.puts === 1 && clock.waiting === 1);
-    clock.advance(1.1);
-    await expect(recording).rejects.toThrow(/429/);
-
-    const failing = { ...fakeKv(), put: async () => Promise.reject(new Error("KV PUT failed: 500")) };
-    const other = createPurgeStore(failing as unknown as KVNamespace, clock.now, { clock });
-    await expect(other.record({ target: { kind: "everything" }, soft: false })).rejects.toThrow(/500/);
-  });
-
-  it("a failing or unreadable KV never fails a lookup: the last known state serves", async () => {
-    const kv = fakeKv();
-    const clock = new TestClock();
-    const store = createPurgeStore(kv as unknown as KVNamespace, clock.now, { clock });
-    kv.value = JSON.stringify(applyPurge(emptyPurgeState(), { kind: "tags", values: ["a"] }, false, clock.now()));
-    expect(Object.keys((await store.current()).tags)).toEqual(["a"]);
-    kv.failReads = true;
-    clock.advance(5);
-    expect(Object.keys((await store.current()).tags)).toEqual(["a"]);
-    kv.failReads = false;
-    kv.value = "{broken";
-    clock.advance(5);
-    expect(Object.keys((await store.current()).tags)).toEqual(["a"]);
-    const fresh = createPurgeStore(kv as unknown as KVNamespace, clock.now, { clock });
-    expect(await fresh.current()).toEqual(emptyPurgeState());
-  });
-
+describe("merging", () => {
   it("mergeStates is what both sides know", () => {
     const a = applyPurge(emptyPurgeState(), { kind: "tags", values: ["a"] }, false, T);
     const b = applyPurge(emptyPurgeState(), { kind: "tags", values: ["a"] }, true, T + 5);
