@@ -1,33 +1,23 @@
 /**
  * `GET /.edge-cache/purges`: the most recent purges recorded for the site, newest
- * first, for the dashboard and for anyone checking that a purge was taken.
+ * first, for the dashboard and for anyone checking that a purge was taken. The
+ * coordinator keeps them (src/purge/log.ts); isolates hold only hashes.
  */
 import { jsonResponse } from "../http/respond";
-import type { PurgeRecords, PurgeState } from "../purge/state";
 import type { AdminHandler } from "./context";
 
 const RECENT = 20;
 
-export interface RecentPurge {
-  kind: "everything" | "tags" | "routes" | "urls" | "prefixes";
-  value: string | null;
-  at: string;
-  soft: boolean;
-}
+export type { RecentPurge } from "../purge/log";
 
-export function recentPurges(state: PurgeState, limit = RECENT): RecentPurge[] {
-  const out: { at: number; p: RecentPurge }[] = [];
-  const add = (kind: RecentPurge["kind"], value: string | null, records: PurgeRecords) => {
-    for (const r of records) out.push({ at: r.at, p: { kind, value, at: new Date(r.at).toISOString(), soft: r.soft } });
-  };
-  add("everything", null, state.everything);
-  for (const kind of ["tags", "routes", "urls", "prefixes"] as const) {
-    for (const [value, records] of Object.entries(state[kind])) add(kind, value, records);
+export const recentPurgesEndpoint: AdminHandler = async ({ deps }) => {
+  try {
+    return { response: jsonResponse({ purges: await deps.purges.recent(RECENT) }), result: "ok" };
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return {
+      response: jsonResponse({ error: "coordinator-unavailable", message: `The purge log could not be read from the coordinator (${why}); try again.` }, 503, { "retry-after": "2" }),
+      result: "coordinator-error",
+    };
   }
-  return out.sort((a, b) => b.at - a.at).slice(0, limit).map((x) => x.p);
-}
-
-export const recentPurgesEndpoint: AdminHandler = async ({ deps }) => ({
-  response: jsonResponse({ purges: recentPurges(await deps.purges.current()) }),
-  result: "ok",
-});
+};

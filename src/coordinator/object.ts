@@ -10,7 +10,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { WorkerEnv } from "../env";
 import { MAX_ROWS } from "../purge/index-table";
-import { prunePurges, purgeCopy, purgesSince, recordPurge, type PurgeDelta, type PurgeInput, type Recorded } from "../purge/log";
+import { prunePurges, purgeCopy, purgesSince, recentPurges, recordPurge, type PurgeDelta, type PurgeInput, type RecentPurge, type Recorded } from "../purge/log";
 import { purgeCopyKey } from "../purge/state";
 import { metaNumber, metaText, setMeta } from "./meta";
 import { migrate } from "./schema";
@@ -42,6 +42,10 @@ export class Coordinator extends DurableObject<WorkerEnv> {
 
   async purgesSince(since: number): Promise<PurgeDelta> {
     return purgesSince(this.sql, since);
+  }
+
+  async recentPurges(limit: number): Promise<RecentPurge[]> {
+    return recentPurges(this.sql, limit);
   }
 
   /** Writes the KV copies that changed and drops what no longer matters. */

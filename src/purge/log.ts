@@ -156,3 +156,25 @@ export interface PurgeCopyMeta {
   everything: [number, number];
   floor: number;
 }
+
+export interface RecentPurge {
+  kind: "everything" | PurgeKind;
+  value: string | null;
+  at: string;
+  soft: boolean;
+}
+
+/** The newest purges, newest first: each target's latest hard and soft purge, and the purges of everything. */
+export function recentPurges(sql: SqlStorage, limit: number): RecentPurge[] {
+  const out: { at: number; p: RecentPurge }[] = [];
+  const add = (kind: RecentPurge["kind"], value: string | null, hard: number, soft: number) => {
+    if (hard > 0) out.push({ at: hard, p: { kind, value, at: new Date(hard).toISOString(), soft: false } });
+    if (soft > hard) out.push({ at: soft, p: { kind, value, at: new Date(soft).toISOString(), soft: true } });
+  };
+  add("everything", null, metaNumber(sql, "everything_hard"), metaNumber(sql, "everything_soft"));
+  const rows = sql
+    .exec<{ kind: PurgeKind; value: string; hard: number; soft: number }>("SELECT kind, value, hard, soft FROM purge_rows ORDER BY seq DESC LIMIT ?", limit)
+    .toArray();
+  for (const r of rows) add(r.kind, r.value, r.hard, r.soft);
+  return out.sort((a, b) => b.at - a.at).slice(0, limit).map((x) => x.p);
+}

@@ -19,7 +19,7 @@ import { systemClock, within, type Clock } from "../clock";
 import type { CoordinatorApi } from "../coordinator/client";
 import { createSnapshot } from "../coordinator/snapshot";
 import { PurgeTable, type PurgedEntry, type Verdict } from "./index-table";
-import type { PurgeCopyMeta, Recorded } from "./log";
+import type { PurgeCopyMeta, RecentPurge, Recorded } from "./log";
 import { parsePurgeState, type PurgeRecords, type PurgeTarget } from "./records";
 
 export {
@@ -74,6 +74,8 @@ export interface PurgeStore {
   current(background?: (p: Promise<unknown>) => void): Promise<PurgeView>;
   /** Records a purge at the coordinator; rejects when it cannot (the purge still applies in this isolate). */
   record(purge: Purge): Promise<Recorded>;
+  /** The newest purges the coordinator recorded, newest first; rejects when it cannot be reached. */
+  recent(limit: number): Promise<RecentPurge[]>;
 }
 
 export interface PurgeStoreOptions {
@@ -186,6 +188,11 @@ export function createPurgeStore(options: PurgeStoreOptions): PurgeStore {
       }
       local().apply(purge.target, purge.soft, recorded.at);
       return recorded;
+    },
+    async recent(limit) {
+      const got = await within(clock, COORDINATOR_TIMEOUT_MS * 5, options.coordinator().recentPurges(limit), null);
+      if (got === null) throw new Error(`no answer in ${COORDINATOR_TIMEOUT_MS * 5} ms`);
+      return got;
     },
   };
 }

@@ -121,15 +121,19 @@ describe("the dashboard and the recent purges", () => {
   });
 
   it("GET /.edge-cache/purges lists the newest purges first", async () => {
-    const h = adminHarness({ routes });
-    expect((await h.purge({ tags: ["a"] })).status).toBe(200);
+    // A site (coordinator) of its own: the list is the site's, and other tests purge too.
+    const h = adminHarness({ routes, env: { SITE_NAME: `site-${crypto.randomUUID()}` } });
+    const first = await h.purge({ tags: ["a"] });
+    expect(first.status).toBe(200);
     h.clock.advance(2);
-    expect((await h.purge({ urls: [`${SITE}/x`], soft: true })).status).toBe(200);
+    const second = await h.purge({ urls: [`${SITE}/x`], soft: true });
+    expect(second.status).toBe(200);
     const list = await h.admin("GET", "purges");
     expect(list.status).toBe(200);
+    // Each at the time the coordinator recorded it, as the purge's answer said.
     expect(list.json!.purges).toEqual([
-      { kind: "urls", value: `${SITE}/x`, at: new Date(h.clock.now()).toISOString(), soft: true },
-      { kind: "tags", value: "a", at: new Date(h.clock.now() - 2000).toISOString(), soft: false },
+      { kind: "urls", value: `${SITE}/x`, at: second.json!.at, soft: true },
+      { kind: "tags", value: "a", at: first.json!.at, soft: false },
     ]);
   });
 });
