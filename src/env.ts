@@ -6,8 +6,10 @@
 export interface WorkerEnv extends Env {
   /** A rules file (JSON text) that replaces the bundled one; set by `npm start -- --rules`. */
   RULES_JSON?: string;
-  /** Bearer token for the admin API; unset = admin disabled. */
+  /** Bearer token for the admin API; unset = admin disabled; under 32 characters = refused. */
   ADMIN_TOKEN?: string;
+  /** Hosts or origins (comma-separated) an uploaded rules file may name as `origin`, besides the deployment's own. */
+  ALLOWED_ORIGINS?: string;
   /** With CF_ZONE_ID: purges also clear the zone's own cache through Cloudflare's API. */
   CF_API_TOKEN?: string;
   CF_ZONE_ID?: string;

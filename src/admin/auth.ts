@@ -5,13 +5,14 @@
  * wrong or missing token with the very same 401, so a caller learns nothing but "no".
  */
 import { jsonResponse } from "../http/respond";
+import { weakTokenMessage } from "./token-strength";
 
 /** Query parameters that look like a credential: refused, because URLs end up in logs and histories. */
 const TOKEN_PARAMS = ["token", "access_token", "admin_token", "auth", "authorization", "bearer", "api_key", "apikey", "key", "secret", "password"];
 
 export type AuthVerdict =
   | { ok: true; fingerprint: string }
-  | { ok: false; response: Response; reason: "disabled" | "token-in-query" | "missing" | "wrong"; fingerprint: string | null };
+  | { ok: false; response: Response; reason: "disabled" | "weak-token" | "token-in-query" | "missing" | "wrong"; fingerprint: string | null };
 
 const encoder = new TextEncoder();
 
@@ -49,6 +50,18 @@ export async function authorize(request: Request, url: URL, configured: string |
           error: "admin-disabled",
           message: "The admin API is disabled because no ADMIN_TOKEN is configured. Set one with `wrangler secret put ADMIN_TOKEN` (locally: `npm start -- --admin-token TOKEN`).",
         },
+        403,
+      ),
+    };
+  }
+  const weak = weakTokenMessage(configured);
+  if (weak !== null) {
+    return {
+      ok: false,
+      reason: "weak-token",
+      fingerprint: null,
+      response: jsonResponse(
+        { error: "admin-token-too-short", message: `The admin API is disabled: ${weak}. Set a longer one with \`wrangler secret put ADMIN_TOKEN\`.` },
         403,
       ),
     };

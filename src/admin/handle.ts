@@ -13,6 +13,7 @@ import { deleteRules, getRules, putRules } from "./rules";
 import { statsEndpoint } from "./stats";
 import { recentPurgesEndpoint } from "./recent-purges";
 import { dashboardResponse, wantsDashboard } from "../dashboard/serve";
+import { clientAddress, createAuthThrottle } from "./throttle";
 
 const ENDPOINTS: Readonly<Record<string, Readonly<Partial<Record<string, AdminHandler>>>>> = {
   "": { GET: index },
@@ -43,13 +44,23 @@ async function index(): Promise<AdminOutcome> {
 
 /** Handles a request whose path `adminPath` recognized as `name`. */
 export function createAdmin(deps: AdminDeps) {
+  const throttle = createAuthThrottle(deps.now);
   return async function admin(request: Request, name: string, env: WorkerEnv): Promise<Response> {
     const url = new URL(request.url);
     const action = Object.hasOwn(ENDPOINTS, name) ? name || "index" : "unknown";
     // The page holds no secret and no data (it asks the endpoints below with the token), so it needs none.
     if (wantsDashboard(request, name)) return dashboardResponse(request);
+    const address = clientAddress(request);
+    const throttled = throttle.check(address);
+    if (throttled) {
+      await request.body?.cancel().catch(() => {});
+      logLine(deps, { action, method: request.method, result: "throttled", status: 429, token: null });
+      return throttled;
+    }
     const auth = await authorize(request, url, env.ADMIN_TOKEN);
     if (!auth.ok) {
+      // A deployment's own misconfiguration is not a guess.
+      if (auth.reason !== "disabled" && auth.reason !== "weak-token") throttle.failed(address);
       await request.body?.cancel().catch(() => {});
       logLine(deps, { action, method: request.method, result: auth.reason, status: auth.response.status, token: auth.fingerprint });
       return auth.response;

@@ -3,11 +3,15 @@
  * (validated, then kept in KV for every isolate to pick up), and going back to the
  * bundled file.
  */
-import { RULES_REFRESH_MS, type ActiveRules } from "../rules/active";
+import type { WorkerEnv } from "../env";
+import { bundledRules, RULES_REFRESH_MS, type ActiveRules } from "../rules/active";
 import { jsonResponse } from "../http/respond";
 import { lintRules } from "../rules/lint";
+import { parseRulesText } from "../rules/parse";
+import type { Problem } from "../rules/types";
 import { readText } from "./body";
-import type { AdminHandler } from "./context";
+import type { AdminDeps, AdminHandler } from "./context";
+import { originProblem } from "./origin-guard";
 
 /** Rules files are small; a megabyte is a mistake, not a configuration. */
 export const MAX_RULES_BODY = 512 * 1024;
@@ -49,9 +53,34 @@ export const getRules: AdminHandler = async ({ env, deps }) => {
   };
 };
 
+/** The origin the deployment itself configured: fixed or RULES_JSON rules, else the bundled file (never an upload). */
+async function deployedOrigin(env: WorkerEnv, deps: AdminDeps): Promise<string | null> {
+  const active = await deps.rules.active(env);
+  if (active.source === "options" || active.source === "RULES_JSON") return active.rules.origin;
+  return (await bundledRules()).rules.origin;
+}
+
+function refused(problems: Problem[]) {
+  const errors = problems.filter((p) => p.severity === "error").length;
+  return {
+    response: jsonResponse(
+      {
+        error: "invalid-rules",
+        message: `The rules were refused (${errors} error${errors === 1 ? "" : "s"}); nothing changed and the current rules keep serving. Fix every problem below (run \`edge-cache rules check FILE\` to see them locally).`,
+        problems,
+      },
+      422,
+    ),
+    result: "invalid",
+  };
+}
+
 export const putRules: AdminHandler = async ({ request, env, deps }) => {
   const text = await readText(request, MAX_RULES_BODY);
   if (!text.ok) return { response: text.response, result: "invalid" };
+  const parsed = parseRulesText(text.value).rules;
+  const origin = parsed ? originProblem(parsed.origin, await deployedOrigin(env, deps), env.ALLOWED_ORIGINS) : null;
+  if (origin) return refused([origin]);
   let result;
   try {
     result = await deps.rules.upload(env, text.value);
@@ -62,20 +91,7 @@ export const putRules: AdminHandler = async ({ request, env, deps }) => {
       result: "kv-error",
     };
   }
-  if (!result.ok) {
-    const errors = result.problems.filter((p) => p.severity === "error").length;
-    return {
-      response: jsonResponse(
-        {
-          error: "invalid-rules",
-          message: `The rules were refused (${errors} error${errors === 1 ? "" : "s"}); nothing changed and the current rules keep serving. Fix every problem below (run \`edge-cache rules check FILE\` to see them locally).`,
-          problems: result.problems,
-        },
-        422,
-      ),
-      result: "invalid",
-    };
-  }
+  if (!result.ok) return refused(result.problems);
   const warnings = [...result.problems, ...lintRules(result.rules)];
   return {
     response: jsonResponse({

@@ -4,6 +4,7 @@
  * unknown flags and missing values; we add the checks on values.
  */
 import { parseArgs } from "node:util";
+import { weakTokenMessage } from "../admin/token-strength";
 
 export interface StartOptions {
   /** Absent: the built-in demo origin (unless the rules file names one). */
@@ -33,7 +34,8 @@ Options:
   --rules FILE          rules file to run, validated first
                         (default: config/demo.routes.json, or config/routes.json with --origin)
   --port N              port of the Worker on 127.0.0.1 (default ${DEFAULT_PORT})
-  --admin-token TOKEN   admin token for the Worker (default: $ADMIN_TOKEN)
+  --admin-token TOKEN   admin token for the Worker, at least 32 characters
+                        (default: $ADMIN_TOKEN)
   --fresh               empty the local cache and KV (.wrangler/state) first
   -h, --help            show this help
 
@@ -65,6 +67,9 @@ export function parseStartArgs(argv: readonly string[], env: Record<string, stri
   if (values["admin-token"]?.trim() === "") throw new UsageError("--admin-token must not be empty");
   // An empty ADMIN_TOKEN in the environment reads as unset, as shells tend to mean it.
   const adminToken = values["admin-token"] ?? (env.ADMIN_TOKEN || undefined);
+  // The Worker would refuse it on every admin call; say so before anything starts.
+  const weak = adminToken === undefined ? null : weakTokenMessage(adminToken, values["admin-token"] === undefined ? "ADMIN_TOKEN" : "--admin-token");
+  if (weak !== null) throw new UsageError(weak);
   return {
     origin: values.origin === undefined ? undefined : parseOrigin(values.origin),
     rules: values.rules === "" ? emptyFlag("--rules") : values.rules,

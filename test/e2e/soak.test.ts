@@ -18,7 +18,7 @@ const REQUESTS = 20_000;
 const CONCURRENCY = 100;
 const KEYS = 1_000;
 const USERS = 20;
-const TOKEN = "soak-admin-token";
+const TOKEN = "soak-admin-token-0123456789abcdef";
 const PAD = "x".repeat(2048);
 
 /** The origin: every body states the key it answers and, for per-user answers, the user. */

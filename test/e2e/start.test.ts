@@ -29,7 +29,7 @@ describe("npm start (demo)", () => {
   beforeAll(async () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    s = npmStart(["--port", String(port), "--admin-token", "flag-token"]);
+    s = npmStart(["--port", String(port), "--admin-token", "flag-token-0123456789abcdef0123456789"]);
     await untilRunning(s);
   });
   afterAll(() => stop(s));
@@ -63,7 +63,7 @@ describe("npm start (demo)", () => {
 
   it("gives the Worker the admin token from --admin-token", async () => {
     expect((await get(`${base}/.edge-cache/`)).status).toBe(401);
-    expect((await get(`${base}/.edge-cache/`, { authorization: "Bearer flag-token" })).status).not.toBe(401);
+    expect((await get(`${base}/.edge-cache/`, { authorization: "Bearer flag-token-0123456789abcdef0123456789" })).status).not.toBe(401);
   });
 
   it("passes requests with a session cookie through", async () => {
@@ -91,7 +91,7 @@ describe("npm start --origin URL --rules FILE", () => {
     await writeFile(rules, JSON.stringify({ version: 1, routes: [{ name: "all", match: { path: "/*" }, ttl: { edge: 300 } }] }));
     const port = await freePort();
     const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
-    s = npmStart(["--origin", originUrl, "--rules", rules, "--port", String(port)], { ADMIN_TOKEN: "t0k:en" });
+    s = npmStart(["--origin", originUrl, "--rules", rules, "--port", String(port)], { ADMIN_TOKEN: "t0k:en-0123456789abcdef0123456789abcdef" });
     await untilRunning(s);
   });
   afterAll(async () => {
@@ -113,10 +113,10 @@ describe("npm start --origin URL --rules FILE", () => {
 
   it("gives the Worker ADMIN_TOKEN from the environment, never printing it", async () => {
     const base = /edge-cache is running at (\S+)/.exec(s!.output())![1]!;
-    const res = await get(`${base}/.edge-cache/`, { authorization: "Bearer t0k:en" });
+    const res = await get(`${base}/.edge-cache/`, { authorization: "Bearer t0k:en-0123456789abcdef0123456789abcdef" });
     expect(res.status).not.toBe(401);
     expect(s!.output()).toContain("admin   token set");
-    expect(s!.output()).not.toContain("t0k:en");
+    expect(s!.output()).not.toContain("t0k:en-0123456789abcdef0123456789abcdef");
   });
 });
 
@@ -140,6 +140,16 @@ describe("npm start refuses", () => {
     expect(await s.exited).toBe(2);
     expect(s.output()).toContain("--bogus");
     expect(s.output()).toContain("Usage: npm start");
+  });
+
+  it("an admin token shorter than 32 characters, from the flag or the environment (exit 2)", async () => {
+    const flag = npmStart(["--admin-token", "short-token"]);
+    expect(await flag.exited).toBe(2);
+    expect(flag.output()).toContain("--admin-token is 11 characters; it must be at least 32");
+    const fromEnv = npmStart([], { ADMIN_TOKEN: "x".repeat(31) });
+    expect(await fromEnv.exited).toBe(2);
+    expect(fromEnv.output()).toContain("ADMIN_TOKEN is 31 characters; it must be at least 32");
+    expect(fromEnv.output()).not.toContain("x".repeat(31));
   });
 
   it("a port in use, saying so (exit 1)", async () => {

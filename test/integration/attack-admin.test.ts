@@ -25,3 +25,78 @@ describe("a ;parameter on the admin prefix is still the admin prefix", () => {
     expect(await origin.count(path)).toBe(0);
   });
 });
+
+describe("a stolen token cannot send the site's traffic elsewhere", () => {
+  const rulesTo = (originUrl: string | undefined, path: string) =>
+    JSON.stringify({ version: 1, ...(originUrl ? { origin: originUrl } : {}), routes: [{ name: "all", match: { path: `${path}*` }, bypass: true }] });
+
+  it("PUT /rules with origin set to another host is refused (422); the victim's bypassed request still goes to the real origin", async () => {
+    const h = adminHarness({ fixedRules: false });
+    const path = origin.path();
+    await origin.script(path, { body: "real origin saw {n}" });
+    expect((await h.admin("PUT", "rules", rulesTo(origin.url, path))).status).toBe(200);
+    const attacker = await h.admin("PUT", "rules", rulesTo("https://attacker.example", path));
+    expect(attacker.status).toBe(422);
+    expect(attacker.json).toMatchObject({
+      error: "invalid-rules",
+      problems: [{ severity: "error", path: "$.origin", message: expect.stringContaining("https://attacker.example") }],
+    });
+    const victim = await h.get(path, { headers: { cookie: "session=secret", authorization: "Bearer user" } });
+    expect(victim.status).toBe(200);
+    expect(victim.text).toBe("real origin saw 1");
+    expect(victim.cacheStatus).toBe("edge-cache; fwd=bypass; detail=route");
+    expect(await origin.count(path)).toBe(1);
+  });
+
+  it("a host the deployment lists in ALLOWED_ORIGINS (host or origin form), or none at all, is accepted", async () => {
+    for (const allowed of [new URL(origin.url).host, origin.url, `other.example, ${origin.url}`]) {
+      const h = adminHarness({ fixedRules: false, env: { ALLOWED_ORIGINS: allowed } });
+      const path = origin.path();
+      await origin.script(path, { body: "real origin" });
+      const res = await h.admin("PUT", "rules", rulesTo(origin.url, path));
+      expect(res.status, allowed).toBe(200);
+      expect((await h.get(path)).text).toBe("real origin");
+    }
+    const none = adminHarness({ fixedRules: false, env: { ALLOWED_ORIGINS: undefined } });
+    expect((await none.admin("PUT", "rules", rulesTo(undefined, "/x"))).status).toBe(200);
+    expect((await none.admin("PUT", "rules", rulesTo(origin.url, "/x"))).status).toBe(422);
+  });
+
+  it("fixed rules' own origin may be uploaded again without ALLOWED_ORIGINS", async () => {
+    const h = adminHarness({ env: { ALLOWED_ORIGINS: undefined } });
+    expect((await h.admin("PUT", "rules", rulesTo(origin.url, "/x"))).status).toBe(200);
+    expect((await h.admin("PUT", "rules", rulesTo("http://127.0.0.1:1", "/x"))).status).toBe(422);
+  });
+});
+
+describe("ADMIN_TOKEN shorter than 32 characters is refused", () => {
+  it("even the right short token gets 403 with a clear message; nothing is done", async () => {
+    const short = "0123456789abcdef0123456789abcde"; // 31
+    const h = adminHarness({ env: { ADMIN_TOKEN: short } });
+    const res = await h.admin("POST", "purge", { everything: true }, short);
+    expect(res.status).toBe(403);
+    expect(res.json).toEqual({
+      error: "admin-token-too-short",
+      message: "The admin API is disabled: ADMIN_TOKEN is 31 characters; it must be at least 32 (generate one with `openssl rand -hex 32`). Set a longer one with `wrangler secret put ADMIN_TOKEN`.",
+    });
+    expect(h.adminLogs().map((l) => l.result)).toEqual(["weak-token"]);
+    const ok = adminHarness({ env: { ADMIN_TOKEN: `${short}f` } });
+    expect((await ok.admin("GET", "rules", undefined, `${short}f`)).status).toBe(200);
+  });
+});
+
+describe("failed admin authentications are rate limited per client address", () => {
+  it("after 20 failures in a minute an address gets 429, even with the right token; other addresses and later minutes do not", async () => {
+    const h = adminHarness();
+    const from = (ip: string, token: string) => h.request("/.edge-cache/rules", { headers: { "cf-connecting-ip": ip, authorization: `Bearer ${token}` } });
+    for (let i = 0; i < 20; i++) expect((await from("203.0.113.9", `guess-${i}`)).status).toBe(401);
+    const blocked = await from("203.0.113.9", TOKEN);
+    expect(blocked.status).toBe(429);
+    expect(blocked.headers.get("retry-after")).toBe("60");
+    expect(JSON.parse(blocked.text)).toMatchObject({ error: "too-many-failures" });
+    expect((await from("198.51.100.7", TOKEN)).status).toBe(200);
+    h.clock.advance(60);
+    expect((await from("203.0.113.9", TOKEN)).status).toBe(200);
+    expect(h.adminLogs().filter((l) => l.result === "throttled")).toHaveLength(1);
+  });
+});

@@ -7,8 +7,9 @@ import type { WorkerEnv } from "../../src/env";
 import { createWorker, type WorkerOptions } from "../../src/index";
 import type { RouteRule, RouteSettings } from "../../src/rules/types";
 import { drive, originRules, TestClock } from "./harness";
+import { origin } from "./origin";
 
-export const TOKEN = "test-admin-token-0123456789";
+export const TOKEN = "test-admin-token-0123456789abcdef";
 
 export interface AdminHarnessOptions {
   defaults?: RouteSettings;
@@ -31,7 +32,8 @@ export function adminHarness(options: AdminHarnessOptions = {}) {
     clock,
     rules: options.fixedRules === false ? undefined : rules,
     log: (l) => logs.push(l),
-    env: { ADMIN_TOKEN: TOKEN, ...options.env },
+    // The test deployment allows its scripted origin in uploaded rules.
+    env: { ADMIN_TOKEN: TOKEN, ALLOWED_ORIGINS: origin.url, ...options.env },
     wrapKv: options.wrapKv,
     wrapCoordinator: options.wrapCoordinator,
     cacheName: options.cacheName,
