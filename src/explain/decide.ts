@@ -4,6 +4,7 @@
  * calls the very functions the proxy calls, so `GET /.edge-cache/explain` and
  * `edge-cache rules explain` (offline) can never tell a different story.
  */
+import { TOKEN } from "../http/fields";
 import { originUrl } from "../http/origin";
 import { bypassVerdict, type BypassReason } from "../policy/bypass";
 import { buildCacheKey, type CacheKey } from "../policy/cache-key";
@@ -57,7 +58,7 @@ export function decide(rules: CompiledRules, url: URL, method: string, headers: 
     key: key && { key: key.key, url: key.url.href, parts: key.parts },
     originUrl: originUrl(rules.origin, key?.url ?? url).href,
     settings: route && settingsOf(route),
-    tiers: route && key ? { edge: route.ttl.edge !== 0, kv: route.ttl.kv > 0 } : null,
+    tiers: route && key ? { ...route.tiers } : null,
   };
 }
 
@@ -84,7 +85,7 @@ export function parseHeaderArgs(items: readonly string[]): { ok: true; headers: 
   for (const item of items) {
     const colon = item.indexOf(":");
     const name = colon < 0 ? "" : item.slice(0, colon).trim();
-    if (colon < 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+    if (colon < 0 || !TOKEN.test(name)) {
       return { ok: false, message: `not a header: ${JSON.stringify(item)}; write it as "Name: value", e.g. "Cookie: session=1"` };
     }
     try {

@@ -2,7 +2,7 @@
  * Our one Cache-Status entry (RFC 9211), as data until the last moment.
  */
 
-import { splitList } from "../policy/cache-control";
+import { splitList } from "./fields";
 
 export const CACHE_NAME = "edge-cache";
 

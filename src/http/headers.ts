@@ -15,7 +15,7 @@ const HOP_BY_HOP = [
   "upgrade",
 ];
 
-/** Our own headers: stripped from what comes in and from what goes out (invariant 4). */
+/** Our own headers: stripped from what comes in and from what goes out (ARCHITECTURE.md, invariant 4). */
 export const INTERNAL_HEADER_PREFIX = "x-edge-cache-";
 
 /** Removes hop-by-hop fields, the ones `Connection` names, and our internal headers. */

@@ -50,7 +50,7 @@ export async function fetchOrigin(req: OriginFetch, clock: Clock): Promise<Respo
       // Redirects are the client's to follow; the cache stores them as they are.
       redirect: "manual",
       // The zone's own cache sits under ours on a DNS route: it must not keep what we
-      // decided not to store (design: platform facts).
+      // decided not to store (ARCHITECTURE.md, invariant 7).
       cache: "no-store",
       signal: controller.signal,
     });

@@ -1,11 +1,13 @@
 /**
- * What every step of the pipeline needs to know about the request it serves.
+ * What every step of the pipeline needs to know about the request it serves. The
+ * facts are read-only: what a step decides travels on as an argument or a return
+ * value, and only measurements go to the request's `Recorder`.
  */
 import type { Clock } from "../clock";
 import type { Collapser } from "./collapse";
 import type { Dimensions } from "../policy/dimensions";
+import type { Recorder } from "./recorder";
 import type { CompiledRoute, CompiledRules } from "../rules/types";
-import type { VaryMeta } from "../tiers/entry";
 import type { StorageKey } from "../tiers/tier";
 import type { Tiers } from "../tiers/two-tier";
 import type { IsolateStats } from "../stats/recorder";
@@ -32,30 +34,18 @@ export interface ProxyDeps {
   stats?: Pick<IsolateStats, "observe">;
 }
 
-/** Milliseconds spent per stage, for Server-Timing and the request log. */
-export interface Timings {
-  edge?: number;
-  kv?: number;
-  origin?: number;
-}
-
 export interface Ctx {
-  deps: ProxyDeps;
-  request: Request;
-  route: CompiledRoute;
-  rules: CompiledRules;
-  exec: ExecutionContext;
+  readonly deps: ProxyDeps;
+  readonly request: Request;
+  readonly route: CompiledRoute;
+  readonly rules: CompiledRules;
+  readonly exec: ExecutionContext;
   /** The normalized URL: the key's start, and what the origin is asked for. */
-  target: URL;
-  primary: StorageKey;
+  readonly target: URL;
+  readonly primary: StorageKey;
   /** The key's device/country/language values: sent to the origin as their headers. */
-  dimensions: Dimensions;
+  readonly dimensions: Dimensions;
   /** The request's headers as the origin gets them for Vary (RFC 9111 §4.1): with the dimensions' values. */
-  variantHeaders: Headers;
-  /** The Vary index found on lookup, if any: a new variant joins its epoch. */
-  index: VaryMeta | null;
-  timings: Timings;
-  /** Where the response came from, for the log. */
-  tier?: string;
-  originStatus?: number;
+  readonly variantHeaders: Headers;
+  readonly rec: Recorder;
 }

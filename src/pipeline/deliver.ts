@@ -5,7 +5,7 @@
  */
 import { appendCacheStatus, type CacheStatus } from "../http/cache-status";
 import { declaredLength, stripHopByHop } from "../http/headers";
-import { splitList } from "../policy/cache-control";
+import { splitList } from "../http/fields";
 import { parseHttpDate } from "../policy/http-date";
 import type { ResponseMeta } from "../tiers/entry";
 

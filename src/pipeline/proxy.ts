@@ -1,29 +1,28 @@
 /**
- * The pipeline: the only module that knows the order of the steps (design: "The
- * request's way"). Each step is decided by pure code in rules/ and policy/; this
- * file and the two it delegates to (store-response, revalidate) do the I/O.
+ * The pipeline: the only module that knows the order of the steps (ARCHITECTURE.md,
+ * "The request's way"). Each step is decided by pure code in rules/ and policy/; the
+ * steps beside this file (lookup, miss, revalidate, store, deliver) do the I/O.
  */
 import type { CacheStatus } from "../http/cache-status";
-import { deliverFromEntry, deliverFromOrigin } from "./deliver";
 import { fetchOrigin, originUrl } from "../http/origin";
+import { errorResponse, originFailure } from "../http/respond";
 import { bypassVerdict } from "../policy/bypass";
 import { buildCacheKey } from "../policy/cache-key";
 import { withDimensionHeaders } from "../policy/dimensions";
-import { freshness, type Lifetimes } from "../policy/freshness";
+import { freshness } from "../policy/freshness";
 import { requestWantsValidation } from "../policy/request-directives";
-import type { Ctx, ProxyDeps, Timings } from "./context";
-import { errorResponse, originFailure } from "../http/respond";
-import { refreshInBackground, revalidate } from "./revalidate";
 import { matchRoute } from "../rules/match";
 import type { CompiledRules } from "../rules/types";
-import { fetchForCache, storeResponse, verdictFor } from "./store";
 import { contentLength } from "../stats/recorder";
-import { lookup, storageKey, type Found } from "../tiers/two-tier";
+import { storageKey } from "../tiers/two-tier";
+import type { Ctx, ProxyDeps } from "./context";
+import { deliverFromOrigin } from "./deliver";
+import { deliverHit, lookupEntry } from "./lookup";
+import { miss } from "./miss";
+import { Recorder, type Timings } from "./recorder";
+import { refreshInBackground, revalidate } from "./revalidate";
 
 export type { ProxyDeps } from "./context";
-
-/** How long an uncacheable answer is remembered so that requests stop queueing behind it. */
-const HIT_FOR_PASS_MS = 10_000;
 
 /** RFC 9110 §9.2.1: methods that do not change the target; the others invalidate it (RFC 9111 §4.4). */
 const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
@@ -38,11 +37,10 @@ export function createProxy(deps: ProxyDeps) {
     const rules = await deps.rules();
     const url = new URL(request.url);
     const { route } = matchRoute(rules, url, request.method);
-    const timings: Timings = {};
-    let c: Ctx | null = null;
+    const rec = new Recorder();
     let response: Response;
     if (!route) {
-      response = await pass(deps, request, rules, url, timings, { fwd: "bypass", detail: "no-rule" });
+      response = await pass(deps, request, rules, url, rec, { fwd: "bypass", detail: "no-rule" });
     } else {
       // The key is built only when it is used: a lookup, or an invalidation.
       const context = async (): Promise<Ctx> => {
@@ -50,18 +48,17 @@ export function createProxy(deps: ProxyDeps) {
         const primary = await storageKey(key.key, key.parts.host);
         const dimensions = key.parts.dimensions ?? {};
         const variantHeaders = key.parts.dimensions ? withDimensionHeaders(new Headers(request.headers), dimensions) : request.headers;
-        return { deps, request, route, rules, exec, target: key.url, primary, dimensions, variantHeaders, index: null, timings };
+        return { deps, request, route, rules, exec, target: key.url, primary, dimensions, variantHeaders, rec };
       };
       const bypass = bypassVerdict(route, request.method, url, request.headers);
       if (bypass) {
         const status: CacheStatus = { fwd: bypass.reason === "method" ? "method" : "bypass", detail: bypass.reason };
-        response = await pass(deps, request, rules, url, timings, status);
+        response = await pass(deps, request, rules, url, rec, status);
         if (!SAFE_METHODS.has(request.method) && response.status < 400) exec.waitUntil(context().then(invalidate));
       } else {
-        c = await context();
-        response = await cached(c, refreshing);
+        response = await cached(await context(), refreshing);
       }
-      if (route.debug) response = withServerTiming(response, timings, Date.now() - t0);
+      if (route.debug) response = withServerTiming(response, rec.timings, Date.now() - t0);
     }
     const line = {
       msg: "request",
@@ -70,9 +67,9 @@ export function createProxy(deps: ProxyDeps) {
       route: route?.name ?? null,
       status: response.status,
       cacheStatus: response.headers.get("cache-status"),
-      tier: c?.tier ?? null,
-      originStatus: c?.originStatus ?? null,
-      timings,
+      tier: rec.tier,
+      originStatus: rec.originStatus,
+      timings: rec.timings,
       bytes: contentLength(response.headers),
       ms: Math.max(deps.clock.now() - started, Date.now() - t0),
     };
@@ -84,7 +81,7 @@ export function createProxy(deps: ProxyDeps) {
 }
 
 /** Straight to the origin and back, nothing stored: no rule, a bypass, or an uncacheable method. */
-async function pass(deps: ProxyDeps, request: Request, rules: CompiledRules, url: URL, timings: Timings, status: CacheStatus): Promise<Response> {
+async function pass(deps: ProxyDeps, request: Request, rules: CompiledRules, url: URL, rec: Recorder, status: CacheStatus): Promise<Response> {
   const t0 = Date.now();
   try {
     const res = await fetchOrigin(
@@ -98,7 +95,7 @@ async function pass(deps: ProxyDeps, request: Request, rules: CompiledRules, url
       },
       deps.clock,
     );
-    timings.origin = Date.now() - t0;
+    rec.time("origin", Date.now() - t0);
     if (res.status === 101) return res;
     return deliverFromOrigin(res, { method: request.method, requestHeaders: request.headers, status, browserTtl: null, cacheable: false });
   } catch (err) {
@@ -112,34 +109,11 @@ async function invalidate(c: Ctx): Promise<void> {
   await Promise.all([c.deps.tiers.edge.delete(c.primary), c.deps.tiers.kv.delete(c.primary)]);
 }
 
-async function lookupAll(c: Ctx) {
-  return lookup(c.deps.tiers, c.primary, c.variantHeaders, {
-    edge: c.route.ttl.edge !== 0,
-    kv: c.route.ttl.kv > 0,
-    now: c.deps.clock.now(),
-    background: (p) => c.exec.waitUntil(p),
-    timed: (tier, ms) => (c.timings[tier] = (c.timings[tier] ?? 0) + ms),
-  });
-}
-
-/** A purged entry is gone (hard) or expired (soft); the purge check lives in src/purge. */
-async function afterPurge(c: Ctx, found: Found): Promise<{ found: Found | null; lifetimes: Lifetimes }> {
-  const verdict = c.deps.purges ? await c.deps.purges.verdict(found.meta, c.target, (p) => c.exec.waitUntil(p)) : null;
-  if (verdict === "hard") {
-    await found.body?.cancel();
-    c.exec.waitUntil(c.deps.tiers[found.tier].delete(found.at));
-    return { found: null, lifetimes: found.meta.lifetimes };
-  }
-  return { found, lifetimes: verdict === "soft" ? { ...found.meta.lifetimes, lifetime: 0 } : found.meta.lifetimes };
-}
-
 async function cached(c: Ctx, refreshing: Set<string>): Promise<Response> {
-  const result = await lookupAll(c);
-  c.index = result.index;
-  const { found, lifetimes } = result.found ? await afterPurge(c, result.found) : { found: null, lifetimes: null };
-  if (!found || !lifetimes) return miss(c);
-  c.tier = found.tier;
-  const f = freshness(lifetimes, found.meta.storedAt, c.deps.clock.now());
+  const { found, index } = await lookupEntry(c);
+  if (!found) return miss(c, index);
+  c.rec.tier = found.tier;
+  const f = freshness(found.meta.lifetimes, found.meta.storedAt, c.deps.clock.now());
   const forced = c.route.clientCacheControl === "honor" && requestWantsValidation(c.request.headers);
   if (f.state === "fresh" && !forced) {
     return deliverHit(c, found, f.age, { hit: true, ttl: f.ttl, detail: found.tier });
@@ -147,78 +121,13 @@ async function cached(c: Ctx, refreshing: Set<string>): Promise<Response> {
   if (f.state === "stale-while-revalidate" && !forced) {
     if (!refreshing.has(found.at.key)) {
       refreshing.add(found.at.key);
-      c.exec.waitUntil(refreshInBackground(c, found).finally(() => refreshing.delete(found.at.key)));
+      // Its own recorder: the request's log line is written before the refresh ends.
+      const background: Ctx = { ...c, rec: new Recorder() };
+      c.exec.waitUntil(refreshInBackground(background, found, index).finally(() => refreshing.delete(found.at.key)));
     }
     return deliverHit(c, found, f.age, { hit: true, ttl: f.ttl, detail: `${found.tier}/stale-while-revalidate` });
   }
-  return revalidate(c, { ...found, meta: { ...found.meta, lifetimes } });
-}
-
-function deliverHit(c: Ctx, found: Found, age: number, status: CacheStatus): Response {
-  return deliverFromEntry(found.meta, found.body, age, {
-    method: c.request.method,
-    requestHeaders: c.request.headers,
-    status,
-    browserTtl: c.route.ttl.browser,
-  });
-}
-
-/** A miss: one request per key per isolate goes to the origin; the others wait for what it stores. */
-async function miss(c: Ctx): Promise<Response> {
-  const { deps, route } = c;
-  const flight = deps.collapser.join(c.primary.key, deps.clock.now());
-  if (!flight.leader) {
-    const outcome = await flight.wait(route.originTimeoutMs);
-    if (outcome?.stored) {
-      const { found } = await lookupAll(c);
-      if (found) {
-        c.tier = found.tier;
-        const f = freshness(found.meta.lifetimes, found.meta.storedAt, deps.clock.now());
-        return deliverHit(c, found, f.age, { fwd: "uri-miss", collapsed: true, ttl: f.ttl, detail: found.tier });
-      }
-    }
-    // The leader's answer was not stored, or took too long: fetch, but leave storing to leaders.
-    return forward(c, false);
-  }
-  try {
-    return await forward(c, true, (stored, uncacheable) => {
-      if (uncacheable) deps.collapser.markUncacheable(c.primary.key, deps.clock.now() + HIT_FOR_PASS_MS);
-      flight.settle({ stored });
-    });
-  } catch (err) {
-    flight.settle({ stored: false });
-    throw err;
-  }
-}
-
-/**
- * Fetches for a cacheable request and, when allowed, stores; `settled` hears whether
- * it was stored, and whether the answer was uncacheable (not merely a failed write).
- */
-async function forward(c: Ctx, mayStore: boolean, settled?: (stored: boolean, uncacheable: boolean) => void): Promise<Response> {
-  const options = { method: c.request.method, requestHeaders: c.request.headers, browserTtl: c.route.ttl.browser };
-  let fetched;
-  try {
-    fetched = await fetchForCache(c);
-  } catch (err) {
-    settled?.(false, false);
-    const failure = originFailure(err);
-    return errorResponse(failure.status, failure.message, { fwd: "uri-miss", fwdStatus: failure.status });
-  }
-  const { res } = fetched;
-  const verdict = verdictFor(c, fetched, res.status, res.headers);
-  const stored = verdict.store && mayStore ? await storeResponse(c, res, verdict, fetched.responseTime) : null;
-  if (!stored?.stored) {
-    settled?.(false, !verdict.store);
-    const detail = !verdict.store ? verdict.reason : stored ? stored.reason : "collapse-timeout";
-    return deliverFromOrigin(res, { ...options, cacheable: false, status: { fwd: "uri-miss", detail } });
-  }
-  void stored.done.then((ok) => settled?.(ok, false), () => settled?.(false, false));
-  return deliverFromOrigin(new Response(stored.body, res), {
-    ...options,
-    cacheable: true,
-    status: { fwd: "uri-miss", stored: true, ttl: verdict.store ? verdict.lifetimes.lifetime : 0 },
-  });
+  return revalidate(c, found, index);
 }
 
 /** Server-Timing (W3C) with the time spent per stage, for routes with `debug`. */
@@ -233,4 +142,3 @@ function withServerTiming(res: Response, t: Timings, total: number): Response {
   headers.append("server-timing", parts.join(", "));
   return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
 }
-

@@ -1,30 +1,23 @@
 /**
- * Using a stale entry (RFC 9111 §4.3, RFC 5861): ask the origin conditionally; a 304
- * refreshes the entry, a new answer replaces it, and when the origin fails the stale
- * entry is served if its stale-if-error window allows. A 5xx never replaces a good entry.
+ * Using a stale entry (RFC 9111 §4.3, RFC 5861): ask the origin conditionally; an
+ * accepted 304 refreshes the entry, a new answer replaces it, and when the origin
+ * fails the stale entry is served if its stale-if-error window allows. A 5xx never
+ * replaces a good entry. The foreground and background paths share the 304 rule
+ * (policy/not-modified) and the store step; they differ only in what they report.
  */
-import { deliverFromEntry, deliverFromOrigin } from "./deliver";
+import type { CacheStatus } from "../http/cache-status";
 import { stripHopByHop } from "../http/headers";
-import { freshness, type Lifetimes } from "../policy/freshness";
-import type { Ctx } from "./context";
 import { errorResponse, originFailure } from "../http/respond";
-import { fetchForCache, storePlan, storeResponse, verdictFor, type Fetched } from "./store";
-import type { ResponseMeta } from "../tiers/entry";
-import { lookup, storeEntry, type Found } from "../tiers/two-tier";
+import { freshness, type Lifetimes } from "../policy/freshness";
+import { acceptsNotModified, updatedHeaders, validatorsOf } from "../policy/not-modified";
+import type { Ctx } from "./context";
+import { deliverFromEntry, deliverFromOrigin } from "./deliver";
+import { answerOf, fetchForCache, store, verdictFor, type Fetched, type StoreOutcome } from "./store";
+import type { VaryMeta } from "../tiers/entry";
+import { lookup, type Found } from "../tiers/two-tier";
 
-/** The stored validators, as request conditionals (§4.3.1). */
-export function validatorsOf(meta: ResponseMeta): [string, string][] {
-  const h = new Headers(meta.headers);
-  const out: [string, string][] = [];
-  const etag = h.get("etag");
-  const lm = h.get("last-modified");
-  if (etag) out.push(["if-none-match", etag]);
-  if (lm) out.push(["if-modified-since", lm]);
-  return out;
-}
-
-function deliverOptions(c: Ctx) {
-  return { method: c.request.method, requestHeaders: c.request.headers, browserTtl: c.route.ttl.browser };
+function deliverOptions(c: Ctx, status: CacheStatus) {
+  return { method: c.request.method, requestHeaders: c.request.headers, browserTtl: c.route.ttl.browser, status };
 }
 
 /** §4.2.4 and RFC 5861 §4: may this stale entry answer when the origin fails? */
@@ -32,19 +25,43 @@ function staleOnErrorAllowed(l: Lifetimes, ttl: number): boolean {
   return !l.mustRevalidate && -ttl < l.staleIfError;
 }
 
-/** Stale (or must be validated): revalidate in the foreground. */
-export async function revalidate(c: Ctx, found: Found): Promise<Response> {
+/** §4.3.4: the stored entry with the 304's fields, through the store step, in the place it was found. */
+function refresh(c: Ctx, found: Found, notModified: Fetched): Promise<StoreOutcome> {
+  const headers = updatedHeaders(new Headers(found.meta.headers), stripHopByHop(notModified.res.headers));
+  const verdict = verdictFor(c, notModified, found.meta.status, headers);
+  const answer = { status: found.meta.status, headers, body: found.body, responseTime: notModified.responseTime, size: found.meta.size };
+  return store(c, verdict, c.route.tiers, answer, { at: found.at, vary: found.vary });
+}
+
+/** A new answer: stored when the verdict allows it. */
+function replace(c: Ctx, fetched: Fetched, index: VaryMeta | null): Promise<StoreOutcome> {
+  const { res } = fetched;
+  return store(c, verdictFor(c, fetched, res.status, res.headers), c.route.tiers, answerOf(fetched), { index });
+}
+
+/** Stale (or must be validated): revalidate in the foreground. `index` is the Vary index the lookup found. */
+export async function revalidate(c: Ctx, found: Found, index: VaryMeta | null): Promise<Response> {
   // Judged when the origin has failed, not when we asked: the wait counts against the window.
   const staleNow = () => freshness(found.meta.lifetimes, found.meta.storedAt, c.deps.clock.now());
   const canServeStale = () => staleOnErrorAllowed(found.meta.lifetimes, staleNow().ttl);
   const serveStale = (fwdStatus: number) => {
     const f = staleNow();
-    return deliverFromEntry(found.meta, found.body, f.age, { ...deliverOptions(c), status: { fwd: "stale", fwdStatus, ttl: f.ttl, detail: found.tier } });
+    return deliverFromEntry(found.meta, found.body, f.age, deliverOptions(c, { fwd: "stale", fwdStatus, ttl: f.ttl, detail: found.tier }));
   };
-  const validators = validatorsOf(found.meta);
+  const stored = new Headers(found.meta.headers);
+  const validators = validatorsOf(stored);
   let fetched: Fetched;
+  let accepted = false;
   try {
     fetched = await fetchForCache(c, validators);
+    if (fetched.res.status === 304) {
+      accepted = acceptsNotModified(validators, stored, fetched.res.headers);
+      // §4.3.4: a 304 that selects no response we hold is no answer; ask for the whole one.
+      if (!accepted) {
+        await fetched.res.body?.cancel();
+        fetched = await fetchForCache(c);
+      }
+    }
   } catch (err) {
     const failure = originFailure(err);
     if (canServeStale()) return serveStale(failure.status);
@@ -58,60 +75,35 @@ export async function revalidate(c: Ctx, found: Found): Promise<Response> {
       return serveStale(res.status);
     }
     await found.body?.cancel();
-    return deliverFromOrigin(res, { ...deliverOptions(c), browserTtl: null, cacheable: false, status: { fwd: "stale", fwdStatus: res.status } });
+    return deliverFromOrigin(res, { ...deliverOptions(c, { fwd: "stale", fwdStatus: res.status }), browserTtl: null, cacheable: false });
   }
-  if (res.status === 304 && validators.length > 0) {
+  if (accepted) {
     await res.body?.cancel();
-    const updated = refreshEntry(c, found, res.headers, fetched);
-    return deliverFromEntry(updated.meta, updated.body, 0, {
-      ...deliverOptions(c),
-      status: { fwd: "stale", fwdStatus: 304, stored: updated.stored, ttl: updated.meta.lifetimes.lifetime, detail: found.tier },
-    });
+    const outcome = await refresh(c, found, fetched);
+    if (!outcome.stored) return deliverFromEntry(found.meta, found.body, 0, deliverOptions(c, { fwd: "stale", fwdStatus: 304, ttl: found.meta.lifetimes.lifetime, detail: found.tier }));
+    return deliverFromEntry(outcome.meta, outcome.body, 0, deliverOptions(c, { fwd: "stale", fwdStatus: 304, stored: true, ttl: outcome.ttl, detail: found.tier }));
   }
   await found.body?.cancel();
-  return replace(c, fetched);
-}
-
-/** A full new answer to a revalidation: store it if allowed, and deliver it. */
-async function replace(c: Ctx, fetched: Fetched): Promise<Response> {
-  const { res } = fetched;
-  const verdict = verdictFor(c, fetched, res.status, res.headers);
-  const stored = verdict.store ? await storeResponse(c, res, verdict, fetched.responseTime) : null;
-  if (!verdict.store || !stored?.stored) {
-    const detail = !verdict.store ? verdict.reason : stored && !stored.stored ? stored.reason : "no-tier";
-    return deliverFromOrigin(res, { ...deliverOptions(c), cacheable: false, status: { fwd: "stale", fwdStatus: res.status, detail } });
+  const outcome = await replace(c, fetched, index);
+  if (!outcome.stored) {
+    return deliverFromOrigin(res, { ...deliverOptions(c, { fwd: "stale", fwdStatus: res.status, detail: outcome.reason }), cacheable: false });
   }
-  return deliverFromOrigin(new Response(stored.body, res), {
-    ...deliverOptions(c),
+  return deliverFromOrigin(new Response(outcome.body, res), {
+    ...deliverOptions(c, { fwd: "stale", fwdStatus: res.status, stored: true, ttl: outcome.ttl }),
     cacheable: true,
-    status: { fwd: "stale", fwdStatus: res.status, stored: true, ttl: verdict.lifetimes.lifetime },
   });
 }
 
 /**
- * §4.3.4: a 304 updates the stored headers (all but the framing fields) and the
- * entry is stored again with its new lifetime, the body copied from the old one.
+ * The background half of stale-while-revalidate (RFC 5861 §3): one conditional fetch,
+ * its result stored. `c` carries a recorder of its own: the request's line is written.
  */
-function refreshEntry(c: Ctx, found: Found, notModified: Headers, fetched: Fetched) {
-  const headers = new Headers(found.meta.headers);
-  for (const [k, v] of stripHopByHop(notModified)) {
-    if (k !== "content-length" && k !== "content-encoding" && k !== "transfer-encoding") headers.set(k, v);
-  }
-  const verdict = verdictFor(c, fetched, found.meta.status, headers);
-  if (!verdict.store) return { meta: found.meta, body: found.body, stored: false };
-  const meta: ResponseMeta = { ...found.meta, headers: [...headers], storedAt: fetched.responseTime, lifetimes: verdict.lifetimes };
-  let client = found.body;
-  let toStore: ReadableStream<Uint8Array> | null = null;
-  if (found.body) [client, toStore] = found.body.tee();
-  c.exec.waitUntil(storeEntry(c.deps.tiers, storePlan(c, verdict), c.primary, found.vary, found.at, meta, toStore));
-  return { meta, body: client, stored: true };
-}
-
-/** The background half of stale-while-revalidate (RFC 5861 §3): one conditional fetch, its result stored. */
-export async function refreshInBackground(c: Ctx, found: Found): Promise<void> {
+export async function refreshInBackground(c: Ctx, found: Found, index: VaryMeta | null): Promise<void> {
+  const stored = new Headers(found.meta.headers);
+  const validators = validatorsOf(stored);
   let fetched: Fetched;
   try {
-    fetched = await fetchForCache(c, validatorsOf(found.meta));
+    fetched = await fetchForCache(c, validators);
   } catch {
     return;
   }
@@ -119,6 +111,7 @@ export async function refreshInBackground(c: Ctx, found: Found): Promise<void> {
   if (res.status >= 500) return void (await res.body?.cancel());
   if (res.status === 304) {
     await res.body?.cancel();
+    if (!acceptsNotModified(validators, stored, res.headers)) return;
     // The client has the first copy of the body; take it from the tier again.
     const again = await lookup(c.deps.tiers, c.primary, c.variantHeaders, {
       edge: found.tier === "edge",
@@ -127,12 +120,11 @@ export async function refreshInBackground(c: Ctx, found: Found): Promise<void> {
       background: (p) => c.exec.waitUntil(p),
     });
     if (!again.found || again.found.at.key !== found.at.key) return void (await again.found?.body?.cancel());
-    await refreshEntry(c, again.found, res.headers, fetched).body?.cancel();
+    const outcome = await refresh(c, again.found, fetched);
+    await (outcome.stored ? outcome.body : again.found.body)?.cancel();
     return;
   }
-  const verdict = verdictFor(c, fetched, res.status, res.headers);
-  const stored = verdict.store ? await storeResponse(c, res, verdict, fetched.responseTime) : null;
-  if (!stored?.stored) return void (await res.body?.cancel());
-  await Promise.all([stored.body?.pipeTo(new WritableStream()), stored.done]);
+  const outcome = await replace(c, fetched, index);
+  if (!outcome.stored) return void (await res.body?.cancel());
+  await Promise.all([outcome.body?.pipeTo(new WritableStream()), outcome.done]);
 }
-

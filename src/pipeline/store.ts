@@ -1,17 +1,21 @@
 /**
- * Fetching for the cache and storing what comes back: the I/O half of a miss or a
- * revalidation. Whether to store is decided by policy/freshness; here it is done,
- * streamed, in the background.
+ * Fetching for the cache, and the one store step. Every path that may keep an origin
+ * answer (a miss, a foreground revalidation, a background refresh) asks for the
+ * verdict, calls `store` with it, and only chooses the Cache-Status it reports from
+ * the outcome. Whether to store is decided by policy/; here it is done, streamed, in
+ * the background (`ctx.waitUntil`).
  */
 import { declaredLength, stripHopByHop } from "../http/headers";
 import { fetchOrigin, originUrl } from "../http/origin";
-import { retentionSeconds, storeVerdict, type StoreVerdict } from "../policy/freshness";
+import { retentionSeconds, storeVerdict, type NoStoreReason, type StoreVerdict } from "../policy/freshness";
 import { forwardHeaders } from "../policy/forwarding";
 import { responseTags } from "../policy/tags";
 import { variantKey, varyNames } from "../policy/vary";
+import type { RouteTiers } from "../rules/types";
 import type { Ctx } from "./context";
 import { ENTRY_VERSION, type ResponseMeta, type VaryMeta } from "../tiers/entry";
 import { KV_MAX_BODY } from "../tiers/kv";
+import type { StorageKey } from "../tiers/tier";
 import { storageKey, storeEntry, type StorePlan } from "../tiers/two-tier";
 
 /** Request fields the cache answers itself from the whole entry; the origin never sees the client's. */
@@ -24,7 +28,7 @@ export interface Fetched {
 }
 
 /** Fetches the whole GET representation for the cache (a HEAD miss fills the GET entry, as Varnish does). */
-export async function fetchForCache(c: Ctx, validators: [string, string][] = []): Promise<Fetched> {
+export async function fetchForCache(c: Ctx, validators: readonly [string, string][] = []): Promise<Fetched> {
   const headers = forwardHeaders(c.request.headers, c.route.key, c.dimensions);
   for (const name of CLIENT_CONDITIONALS) headers.delete(name);
   for (const [k, v] of validators) headers.set(k, v);
@@ -35,10 +39,10 @@ export async function fetchForCache(c: Ctx, validators: [string, string][] = [])
       { url: originUrl(c.rules.origin, c.target), method: "GET", headers, body: null, timeoutMs: c.route.originTimeoutMs },
       c.deps.clock,
     );
-    c.originStatus = res.status;
+    c.rec.originStatus = res.status;
     return { res, requestTime, responseTime: c.deps.clock.now() };
   } finally {
-    c.timings.origin = (c.timings.origin ?? 0) + (Date.now() - t0);
+    c.rec.time("origin", Date.now() - t0);
   }
 }
 
@@ -54,75 +58,111 @@ export function verdictFor(c: Ctx, f: Pick<Fetched, "requestTime" | "responseTim
   });
 }
 
-export function storePlan(c: Ctx, verdict: Extract<StoreVerdict, { store: true }>, size: number | null = null): StorePlan {
+/** Seconds to keep the entry in each tier the route uses; 0 = not there. */
+function storePlan(tiers: RouteTiers, kvTtl: number, verdict: Extract<StoreVerdict, { store: true }>, size: number | null): StorePlan {
   return {
-    edge: c.route.ttl.edge === 0 ? 0 : retentionSeconds(verdict.lifetimes),
+    edge: tiers.edge ? retentionSeconds(verdict.lifetimes) : 0,
     // Known to be too large for KV: no branch for it at all, so nothing buffers for it.
-    kv: size !== null && size > KV_MAX_BODY ? 0 : c.route.ttl.kv,
+    kv: !tiers.kv || (size !== null && size > KV_MAX_BODY) ? 0 : kvTtl,
   };
 }
 
-export type Stored =
-  | { stored: true; body: ReadableStream<Uint8Array> | null; done: Promise<boolean> }
-  | { stored: false; reason: "variant-cap" | "no-tier" };
+/** An answer to keep: a new one from the origin, or a stored one refreshed by a 304. */
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: ReadableStream<Uint8Array> | null;
+  /** When the origin answered (ms): the entry's `storedAt`, which purges compare against. */
+  responseTime: number;
+  /** Declared body length, null when unknown. */
+  size: number | null;
+}
 
 /**
- * Stores an origin answer in the tiers the route allows, in the background, and
- * returns the body stream the client reads.
+ * Where the entry goes: a new answer finds its place from its own Vary (joining the
+ * epoch of the Vary index the lookup found, if any); a refreshed one keeps its place.
  */
-export async function storeResponse(
-  c: Ctx,
-  res: Response,
-  verdict: Extract<StoreVerdict, { store: true }>,
-  responseTime: number,
-): Promise<Stored> {
-  const plan = storePlan(c, verdict, declaredLength(res.headers));
+export type Place = { index: VaryMeta | null } | { at: StorageKey; vary: VaryMeta | null };
+
+export type StoreReason = NoStoreReason | "variant-cap" | "no-tier";
+
+export type StoreOutcome =
+  | {
+      stored: true;
+      /** The client's copy of the body. */
+      body: ReadableStream<Uint8Array> | null;
+      /** Resolves true when some tier holds the whole entry. */
+      done: Promise<boolean>;
+      /** Freshness lifetime the entry was stored with, seconds (Cache-Status `ttl`). */
+      ttl: number;
+      /** The entry as stored: what a refreshed answer is delivered from. */
+      meta: ResponseMeta;
+    }
+  | { stored: false; reason: StoreReason };
+
+/**
+ * The store step: when the verdict allows it and a tier will have it, streams the
+ * answer into the route's tiers in the background and returns the client's copy of
+ * the body. When it does not store, the answer's body is left untouched for the caller.
+ */
+export async function store(c: Ctx, verdict: StoreVerdict, tiers: RouteTiers, answer: Answer, place: Place): Promise<StoreOutcome> {
+  if (!verdict.store) return { stored: false, reason: verdict.reason };
+  const plan = storePlan(tiers, c.route.ttl.kv, verdict, answer.size);
   if (plan.edge === 0 && plan.kv === 0) return { stored: false, reason: "no-tier" };
-  const headers = stripHopByHop(res.headers);
+  const headers = stripHopByHop(answer.headers);
   if (verdict.stripSetCookie) headers.delete("set-cookie");
-  const tags = [...new Set([...c.route.tags, ...responseTags(res.headers)])];
-  const base = { v: ENTRY_VERSION, storedAt: responseTime, route: c.route.name, tags } as const;
+  const tags = [...new Set([...c.route.tags, ...responseTags(answer.headers)])];
+  const base = { v: ENTRY_VERSION, storedAt: answer.responseTime, route: c.route.name, tags } as const;
 
   let vary: VaryMeta | null = null;
   let at = c.primary;
-  const names = varyNames(res.headers);
-  if (names) {
-    const same = c.index && c.index.vary.join() === names.join() ? c.index : null;
-    // RFC 9111 §4.1 lets a cache keep as many variants as it likes; past the cap, pass.
-    if (same && same.variants >= c.route.maxVariants) return { stored: false, reason: "variant-cap" };
-    vary = {
-      ...base,
-      kind: "vary",
-      key: c.primary.key,
-      vary: names,
-      epoch: same?.epoch ?? responseTime,
-      variants: (same?.variants ?? 0) + 1,
-    };
-    at = await storageKey(variantKey(c.primary.key, vary.epoch, names, c.variantHeaders), c.primary.host);
+  if ("at" in place) ({ at, vary } = place);
+  else {
+    const names = varyNames(answer.headers);
+    if (names) {
+      const same = place.index && place.index.vary.join() === names.join() ? place.index : null;
+      // RFC 9111 §4.1 lets a cache keep as many variants as it likes; past the cap, pass.
+      if (same && same.variants >= c.route.maxVariants) return { stored: false, reason: "variant-cap" };
+      vary = {
+        ...base,
+        kind: "vary",
+        key: c.primary.key,
+        vary: names,
+        epoch: same?.epoch ?? answer.responseTime,
+        variants: (same?.variants ?? 0) + 1,
+      };
+      at = await storageKey(variantKey(c.primary.key, vary.epoch, names, c.variantHeaders), c.primary.host);
+    }
   }
   const meta: ResponseMeta = {
     ...base,
     kind: "response",
     key: at.key,
-    status: res.status,
+    status: answer.status,
     headers: [...headers],
     lifetimes: verdict.lifetimes,
-    size: declaredLength(res.headers),
+    size: answer.size,
   };
   let client: ReadableStream<Uint8Array> | null = null;
   let toStore: ReadableStream<Uint8Array> | null = null;
-  if (res.body) [client, toStore] = res.body.tee();
+  if (answer.body) [client, toStore] = answer.body.tee();
   const checked = toStore && checkedBody(toStore, meta.size);
-  const done = storeEntry(c.deps.tiers, plan, c.primary, vary, at, meta, checked?.body ?? null).then(async (tiers) => {
+  const done = storeEntry(c.deps.tiers, plan, c.primary, vary, at, meta, checked?.body ?? null).then(async (kept) => {
     // A cut-off body must never stay stored as complete, whatever the tier accepted.
     if (checked && !(await checked.whole)) {
-      await Promise.all(tiers.map((t) => c.deps.tiers[t].delete(at)));
+      await Promise.all(kept.map((t) => c.deps.tiers[t].delete(at)));
       return false;
     }
-    return tiers.length > 0;
+    return kept.length > 0;
   });
   c.exec.waitUntil(done);
-  return { stored: true, body: client, done };
+  return { stored: true, body: client, done, ttl: verdict.lifetimes.lifetime, meta };
+}
+
+/** A new origin answer as the store step takes it. */
+export function answerOf(fetched: Fetched): Answer {
+  const { res } = fetched;
+  return { status: res.status, headers: res.headers, body: res.body, responseTime: fetched.responseTime, size: declaredLength(res.headers) };
 }
 
 /**

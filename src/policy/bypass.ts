@@ -3,7 +3,7 @@
  * tried in order; the first reason wins and goes into Cache-Status `detail`. Pure.
  */
 import type { CompiledRoute } from "../rules/types";
-import { parseCookies } from "./cache-key";
+import { parseCookies } from "../http/fields";
 
 export type BypassReason =
   | "route"

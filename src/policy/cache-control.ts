@@ -3,6 +3,7 @@
  * cache (RFC 9213 targeted fields). Pure: headers in, directives out.
  */
 import { parseDictionary, Token } from "structured-headers";
+import { splitList, TOKEN } from "../http/fields";
 
 /** Directive name (lower-case) → argument, or `true` for a directive without one. */
 export type Directives = ReadonlyMap<string, string | true>;
@@ -30,29 +31,6 @@ export function parseDirectives(value: string | null): Directives {
     const raw = element.slice(eq + 1).trim();
     out.set(name, raw.startsWith('"') && raw.endsWith('"') && raw.length >= 2 ? raw.slice(1, -1).replace(/\\(.)/g, "$1") : raw);
   }
-  return out;
-}
-
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
-
-/** Splits a comma-separated field value, keeping commas inside quoted strings (RFC 9110 §5.6.4). */
-export function splitList(value: string): string[] {
-  const out: string[] = [];
-  let current = "";
-  let quoted = false;
-  for (let i = 0; i < value.length; i++) {
-    const ch = value[i]!;
-    if (quoted && ch === "\\" && i + 1 < value.length) {
-      current += ch + value[++i];
-      continue;
-    }
-    if (ch === '"') quoted = !quoted;
-    if (ch === "," && !quoted) {
-      if (current.trim()) out.push(current.trim());
-      current = "";
-    } else current += ch;
-  }
-  if (current.trim()) out.push(current.trim());
   return out;
 }
 

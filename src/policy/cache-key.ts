@@ -8,8 +8,10 @@
  * them (JSON so that no value can forge a separator; an absent header is `null`,
  * unlike an empty one).
  */
+import { parseCookies } from "../http/fields";
 import type { CompiledKey } from "../rules/types";
 import { dimensionsOf, type Dimensions } from "./dimensions";
+import { sha256Hex } from "./digest";
 
 export interface CacheKey {
   /** The canonical key string. */
@@ -50,18 +52,6 @@ function decodeName(raw: string): string {
   } catch {
     return raw;
   }
-}
-
-/** The cookies of a request, first value wins (RFC 6265 §5.4 orders the more specific first). */
-export function parseCookies(header: string | null): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!header) return out;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    const name = (eq < 0 ? part : part.slice(0, eq)).trim();
-    if (name && !out.has(name)) out.set(name, eq < 0 ? "" : part.slice(eq + 1).trim());
-  }
-  return out;
 }
 
 /** Builds the key for a request under a route's key settings; `country` is `request.cf.country`. */
@@ -112,13 +102,4 @@ export function buildCacheKey(url: URL, headers: Headers, key: CompiledKey, coun
 }
 
 /** A fixed-length storage name for a key (KV keys are at most 512 bytes). */
-export async function hashKey(key: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(key)));
-  let hex = "";
-  for (const b of digest) hex += HEX[b];
-  return hex;
-}
-
-// Built once: this runs on every cacheable request.
-const encoder = new TextEncoder();
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+export const hashKey = sha256Hex;

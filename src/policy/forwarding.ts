@@ -4,7 +4,7 @@
  * the answer every other client gets (cache poisoning). Pure.
  */
 import type { CompiledKey } from "../rules/types";
-import { parseCookies } from "./cache-key";
+import { parseCookies } from "../http/fields";
 import { withDimensionHeaders, type Dimensions } from "./dimensions";
 
 /**

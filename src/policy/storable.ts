@@ -81,7 +81,7 @@ export const NO_STORE_CHECKS: readonly NoStoreCheck[] = [
     return vary !== null && vary.split(",").some((v) => v.trim() === "*") ? "vary-star" : null;
   },
   function setCookie({ route, facts }) {
-    // Set-Cookie would hand one user's session to the next (design invariant 1).
+    // Set-Cookie would hand one user's session to the next (ARCHITECTURE.md, invariant 1).
     return facts.headers.has("set-cookie") && !route.stripSetCookie ? "set-cookie" : null;
   },
   function authorization({ facts, directives }) {

@@ -14,7 +14,7 @@
  */
 import bundled from "../../config/routes.json";
 import { systemClock, within, type Clock } from "../clock";
-import { hashKey } from "../policy/cache-key";
+import { sha256Hex } from "../policy/digest";
 import { parseRules, parseRulesText } from "./parse";
 import type { CompiledRules, Problem } from "./types";
 
@@ -211,7 +211,7 @@ function parseStored(raw: string): StoredRules | null {
 }
 
 async function versionOf(text: string): Promise<string> {
-  return (await hashKey(text)).slice(0, 16);
+  return (await sha256Hex(text)).slice(0, 16);
 }
 
 function logProblems(source: string, problems: readonly Problem[]): void {

@@ -4,6 +4,7 @@
  * checkers, so the table's keys are also the list of allowed field names (which the
  * JSON Schema test compares against the schema).
  */
+import { TOKEN } from "../http/fields";
 import { at, closest, jsonType, type Report } from "./report";
 
 /** Validates one value found at `path`. */
@@ -140,7 +141,6 @@ export function stringList(test: ItemTest, options: { nonEmpty?: readonly [messa
 }
 
 // RFC 9110 §5.6.2 token characters: header names, methods and cookie names are tokens.
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const TOKEN_HINT = "use letters, digits and !#$%&'*+-.^_`|~ only, without spaces, colons or quotes";
 
 /** A header name (RFC 9110 token). */

@@ -29,6 +29,11 @@ function compileRoute(route: RouteRule, index: number, d: RouteSettings): Compil
   const mode = route.origin ?? d.origin ?? B.origin;
   const path = route.match.path ?? "/*";
   const host = route.match.host ?? null;
+  const ttl = {
+    edge: route.ttl?.edge ?? d.ttl?.edge ?? builtinEdgeTtl(mode),
+    kv: route.ttl?.kv ?? d.ttl?.kv ?? B.ttl.kv,
+    browser: route.ttl?.browser ?? d.ttl?.browser ?? B.ttl.browser,
+  };
   return {
     name: route.name,
     index,
@@ -39,11 +44,8 @@ function compileRoute(route: RouteRule, index: number, d: RouteSettings): Compil
       pattern: new URLPattern(host === null ? { pathname: path } : { pathname: path, hostname: host }),
       hostPattern: host === null ? null : new URLPattern({ hostname: host }),
     },
-    ttl: {
-      edge: route.ttl?.edge ?? d.ttl?.edge ?? builtinEdgeTtl(mode),
-      kv: route.ttl?.kv ?? d.ttl?.kv ?? B.ttl.kv,
-      browser: route.ttl?.browser ?? d.ttl?.browser ?? B.ttl.browser,
-    },
+    ttl,
+    tiers: { edge: ttl.edge !== 0, kv: ttl.kv > 0 },
     status: Object.freeze({ ...B.status, ...d.status, ...route.status }),
     origin: mode,
     staleWhileRevalidate: route.staleWhileRevalidate ?? d.staleWhileRevalidate ?? B.staleWhileRevalidate,

@@ -129,7 +129,7 @@ function eachStoringRoute(rules: CompiledRules, check: (route: CompiledRoute, i:
   const out: Finding[] = [];
   rules.routes.forEach((route, i) => {
     // A route that always bypasses or stores nowhere cannot do the harm these checks look for.
-    if (route.bypass.always || (route.ttl.edge === 0 && route.ttl.kv === 0)) return;
+    if (route.bypass.always || (!route.tiers.edge && !route.tiers.kv)) return;
     const problem = check(route, i);
     if (problem) out.push({ route: i, problem });
   });

@@ -159,6 +159,8 @@ export interface CompiledRoute {
    * an explicit edge TTL; given one, respect mode uses it only as a cap).
    */
   ttl: { edge: number | null; kv: number; browser: number | null };
+  /** Which tiers look up and store this route's answers: worked out once, from `ttl`. */
+  tiers: RouteTiers;
   /** Keys are "404" or "4xx". */
   status: Readonly<Record<string, number>>;
   origin: OriginMode;
@@ -175,6 +177,13 @@ export interface CompiledRoute {
   bypass: CompiledBypass;
   tags: readonly string[];
   debug: boolean;
+}
+
+export interface RouteTiers {
+  /** The Cache API tier: any edge TTL but 0 (null = the origin's headers decide how long). */
+  edge: boolean;
+  /** KV: a KV TTL above 0. */
+  kv: boolean;
 }
 
 export interface CompiledRules {

@@ -5,7 +5,7 @@
  * response's own headers, so the Cache API never applies its own reading of them
  * (it would answer conditionals and ranges itself, honour Vary, refuse Set-Cookie).
  * The stored response carries only our expiry, which covers the stale windows:
- * freshness is decided by our code, never by the Cache API (design: platform facts).
+ * freshness is decided by our code, never by the Cache API (ARCHITECTURE.md, invariant 7).
  */
 import { checkMeta, type EntryMeta, type StoredEntry } from "./entry";
 import { logTierError, type StorageKey, type Tier } from "./tier";

@@ -1,6 +1,6 @@
 /**
  * What both tiers offer the pipeline. Every method resolves, never rejects: a failing
- * tier is a miss (or a skipped write), logged, and never fails a request (invariant 2).
+ * tier is a miss (or a skipped write), logged, and never fails a request (ARCHITECTURE.md, invariant 2).
  */
 import type { EntryMeta, StoredEntry } from "./entry";
 

@@ -5,7 +5,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { buildCacheKey, hashKey, normalizePercentEncoding, parseCookies } from "../../src/policy/cache-key";
+import { parseCookies } from "../../src/http/fields";
+import { buildCacheKey, hashKey, normalizePercentEncoding } from "../../src/policy/cache-key";
 import { parseRules } from "../../src/rules/parse";
 import type { CompiledKey, KeySettings } from "../../src/rules/types";
 

@@ -39,6 +39,7 @@ describe("parseRules on valid files", () => {
       index: 0,
       match: { path: "/*", host: null, methods: null, pattern: expect.any(URLPattern), hostPattern: null },
       ttl: { edge: 3600, kv: 0, browser: null },
+      tiers: { edge: true, kv: false },
       status: {},
       origin: "fallback",
       staleWhileRevalidate: 0,

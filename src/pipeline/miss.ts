@@ -1,0 +1,77 @@
+/**
+ * A miss: one request per key per isolate goes to the origin and stores what it may;
+ * the others wait for its outcome and read what it stored (request collapsing).
+ */
+import { errorResponse, originFailure } from "../http/respond";
+import { freshness } from "../policy/freshness";
+import type { Ctx } from "./context";
+import { deliverFromOrigin } from "./deliver";
+import { deliverHit, lookupTiers } from "./lookup";
+import { answerOf, fetchForCache, store, verdictFor } from "./store";
+import type { VaryMeta } from "../tiers/entry";
+
+/** How long an uncacheable answer is remembered so that requests stop queueing behind it. */
+const HIT_FOR_PASS_MS = 10_000;
+
+/** `index` is the Vary index the lookup found: a new variant joins its epoch. */
+export async function miss(c: Ctx, index: VaryMeta | null): Promise<Response> {
+  const { deps, route } = c;
+  const flight = deps.collapser.join(c.primary.key, deps.clock.now());
+  if (!flight.leader) {
+    const outcome = await flight.wait(route.originTimeoutMs);
+    if (outcome?.stored) {
+      const { found } = await lookupTiers(c);
+      if (found) {
+        c.rec.tier = found.tier;
+        const f = freshness(found.meta.lifetimes, found.meta.storedAt, deps.clock.now());
+        return deliverHit(c, found, f.age, { fwd: "uri-miss", collapsed: true, ttl: f.ttl, detail: found.tier });
+      }
+    }
+    // The leader's answer was not stored, or took too long: fetch, but leave storing to leaders.
+    return forward(c, null);
+  }
+  try {
+    return await forward(c, { index }, (stored, uncacheable) => {
+      if (uncacheable) deps.collapser.markUncacheable(c.primary.key, deps.clock.now() + HIT_FOR_PASS_MS);
+      flight.settle({ stored });
+    });
+  } catch (err) {
+    flight.settle({ stored: false });
+    throw err;
+  }
+}
+
+/**
+ * Fetches for a cacheable request and, for a leader (`leader` not null), stores;
+ * `settled` hears whether it was stored, and whether the answer was uncacheable
+ * (not merely a failed write).
+ */
+async function forward(
+  c: Ctx,
+  leader: { index: VaryMeta | null } | null,
+  settled?: (stored: boolean, uncacheable: boolean) => void,
+): Promise<Response> {
+  const options = { method: c.request.method, requestHeaders: c.request.headers, browserTtl: c.route.ttl.browser };
+  let fetched;
+  try {
+    fetched = await fetchForCache(c);
+  } catch (err) {
+    settled?.(false, false);
+    const failure = originFailure(err);
+    return errorResponse(failure.status, failure.message, { fwd: "uri-miss", fwdStatus: failure.status });
+  }
+  const { res } = fetched;
+  const verdict = verdictFor(c, fetched, res.status, res.headers);
+  const outcome = leader ? await store(c, verdict, c.route.tiers, answerOf(fetched), leader) : null;
+  if (!outcome?.stored) {
+    settled?.(false, !verdict.store);
+    const detail = outcome ? outcome.reason : verdict.store ? "collapse-timeout" : verdict.reason;
+    return deliverFromOrigin(res, { ...options, cacheable: false, status: { fwd: "uri-miss", detail } });
+  }
+  void outcome.done.then((ok) => settled?.(ok, false), () => settled?.(false, false));
+  return deliverFromOrigin(new Response(outcome.body, res), {
+    ...options,
+    cacheable: true,
+    status: { fwd: "uri-miss", stored: true, ttl: outcome.ttl },
+  });
+}

@@ -1,0 +1,49 @@
+/**
+ * The rules for a 304 answer to our own conditional request (RFC 9111 §4.3.3, §4.3.4):
+ * which conditionals we send, when the 304 may refresh the stored response, and what
+ * it changes. Pure; the foreground revalidation and the background refresh both use it.
+ */
+
+/** §4.3.1: the stored validators, as request conditionals. */
+export function validatorsOf(stored: Headers): [string, string][] {
+  const out: [string, string][] = [];
+  const etag = stored.get("etag");
+  const lm = stored.get("last-modified");
+  if (etag) out.push(["if-none-match", etag]);
+  if (lm) out.push(["if-modified-since", lm]);
+  return out;
+}
+
+/** §4.3.4: fields a 304 never updates; they describe the stored body, which it does not carry. */
+export const EXCLUDED_FROM_UPDATE: ReadonlySet<string> = new Set(["content-length", "content-encoding", "transfer-encoding"]);
+
+const opaque = (etag: string) => etag.trim().replace(/^W\//, "");
+const isWeak = (etag: string) => etag.trim().startsWith("W/");
+
+/**
+ * §4.3.4: a 304 refreshes the stored response only when we asked with its validators
+ * and the validators the 304 carries select it: a strong ETag must equal the stored
+ * one (strong comparison), a weak one must match it weakly, and without an ETag a
+ * Last-Modified must equal the stored one. A 304 that carries no validator selects
+ * the one response we hold for this key (the variant we asked about).
+ */
+export function acceptsNotModified(sent: readonly [string, string][], stored: Headers, notModified: Headers): boolean {
+  if (sent.length === 0) return false;
+  const etag = notModified.get("etag");
+  const storedEtag = stored.get("etag");
+  if (etag !== null && storedEtag !== null) {
+    if (!isWeak(etag)) return !isWeak(storedEtag) && opaque(etag) === opaque(storedEtag);
+    return opaque(etag) === opaque(storedEtag);
+  }
+  if (etag !== null) return false;
+  const lm = notModified.get("last-modified");
+  const storedLm = stored.get("last-modified");
+  return lm === null || storedLm === null || lm.trim() === storedLm.trim();
+}
+
+/** §4.3.4: the stored fields with the 304's fields (all but the excluded ones) replacing them. */
+export function updatedHeaders(stored: Headers, notModified: Headers): Headers {
+  const headers = new Headers(stored);
+  for (const [k, v] of notModified) if (!EXCLUDED_FROM_UPDATE.has(k)) headers.set(k, v);
+  return headers;
+}
