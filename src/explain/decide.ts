@@ -12,7 +12,7 @@ import { matchRoute } from "../rules/match";
 import type { CompiledRoute, CompiledRules, MatchResult } from "../rules/types";
 
 /** The compiled settings explain shows (patterns and matchers are shown by their parts elsewhere). */
-export type RouteSettingsView = Pick<
+type RouteSettingsView = Pick<
   CompiledRoute,
   | "ttl"
   | "origin"

@@ -20,7 +20,7 @@ export function compileRules(file: RulesFile): CompiledRules {
 }
 
 /** `https://o.example.com/base/` -> `https://o.example.com/base`: the proxy appends the request path. */
-export function normalizeOrigin(origin: string): string {
+function normalizeOrigin(origin: string): string {
   const url = new URL(origin);
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }

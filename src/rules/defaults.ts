@@ -6,7 +6,7 @@
 import type { ClientCacheControl, OriginMode } from "./types";
 
 /** Edge TTL used when none is given, except in `respect` mode (see `builtinEdgeTtl`). */
-export const DEFAULT_EDGE_TTL = 3600;
+const DEFAULT_EDGE_TTL = 3600;
 
 /** The built-in value of every setting whose default does not depend on the origin mode. */
 export const BUILTIN_DEFAULTS = deepFreeze({

@@ -29,7 +29,7 @@ export interface Found {
 }
 
 /** Seconds an entry still has to live in a tier, counted from its storing. */
-export function remainingRetention(meta: ResponseMeta, now: number): number {
+function remainingRetention(meta: ResponseMeta, now: number): number {
   return retentionSeconds(meta.lifetimes) - (now - meta.storedAt) / 1000;
 }
 
@@ -55,7 +55,7 @@ async function lookupIn(tier: Tier, primary: StorageKey, requestHeaders: Headers
   return { found: { meta: second.meta, body: second.body, tier: tier.name, at, vary: index }, index };
 }
 
-export interface LookupOptions {
+interface LookupOptions {
   edge: boolean;
   kv: boolean;
   now: number;
