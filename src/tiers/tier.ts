@@ -6,7 +6,7 @@ import type { EntryMeta, StoredEntry } from "./entry";
 
 export type TierName = "edge" | "kv";
 
-/** Where an entry lives: the readable key, its fixed-length hash, and the host it belongs to. */
+/** Where an entry lives: the readable key, its storage name (see `storageKey`), and the host it belongs to. */
 export interface StorageKey {
   key: string;
   hash: string;
