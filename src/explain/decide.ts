@@ -25,6 +25,7 @@ type RouteSettingsView = Pick<
   | "cacheAuthorized"
   | "originTimeoutMs"
   | "maxVariants"
+  | "log"
   | "tags"
 >;
 
@@ -75,6 +76,7 @@ function settingsOf(r: CompiledRoute): RouteSettingsView {
     cacheAuthorized: r.cacheAuthorized,
     originTimeoutMs: r.originTimeoutMs,
     maxVariants: r.maxVariants,
+    log: r.log,
     tags: r.tags,
   };
 }

@@ -3,7 +3,7 @@
  * `defaults` says. Kept as data so the compiler, `rules explain` and the docs can
  * all show the same values.
  */
-import type { ClientCacheControl, OriginMode } from "./types";
+import type { ClientCacheControl, LogSetting, OriginMode } from "./types";
 
 /** Edge TTL used when none is given, except in `respect` mode (see `builtinEdgeTtl`). */
 const DEFAULT_EDGE_TTL = 3600;
@@ -41,6 +41,7 @@ export const BUILTIN_DEFAULTS = deepFreeze({
   },
   tags: [] as readonly string[],
   debug: false,
+  log: "all" as LogSetting,
 });
 
 /**
