@@ -61,8 +61,8 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
     const stats = createIsolateStats({ now, analytics: env.ANALYTICS });
     const cache = options.cacheName ? await caches.open(options.cacheName) : caches.default;
     const tiers = {
-      edge: edgeTier(options.wrapCache ? options.wrapCache(cache) : cache),
-      kv: countingWrites(kvTier(env.CACHE_KV, clock), stats),
+      edge: edgeTier(options.wrapCache ? options.wrapCache(cache) : cache, log),
+      kv: countingWrites(kvTier(env.CACHE_KV, clock, log), stats),
     };
     const site = siteName(env);
     const coordinator = () => coordinatorFor(env, site, options.wrapCoordinator);
@@ -92,7 +92,13 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
         return await proxy(request, ctx);
       } catch (err) {
         // A bug of ours must not take the site down: go to the origin as if we were not here.
-        console.error(JSON.stringify({ msg: "proxy-error", error: err instanceof Error ? err.stack : String(err) }));
+        const line = { msg: "proxy-error", error: err instanceof Error ? err.stack : String(err) };
+        // The log seam may be what failed: then the line goes to stderr.
+        try {
+          log(line);
+        } catch {
+          console.error(JSON.stringify(line));
+        }
         try {
           const res = await fetch(originUrl((await rulesSource.rules(env)).origin, url), request);
           const headers = new Headers(res.headers);

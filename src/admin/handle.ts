@@ -97,7 +97,7 @@ async function run(name: string, c: AdminContext): Promise<AdminOutcome> {
   try {
     return await handler(c);
   } catch (err) {
-    console.error(JSON.stringify({ msg: "admin-error", error: err instanceof Error ? err.stack : String(err) }));
+    c.deps.log({ msg: "admin-error", error: err instanceof Error ? err.stack : String(err) });
     return { response: jsonResponse({ error: "internal", message: "The admin action failed on our side; nothing is known to have changed. The Worker's logs have the details." }, 500), result: "error" };
   }
 }

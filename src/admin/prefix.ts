@@ -39,6 +39,10 @@ export function canonicalPath(pathname: string): string {
 
 /** The admin route name (`purge`, `explain`, `rules`) when the path is under the prefix, else null. */
 export function adminPath(pathname: string): string | null {
+  // Runs on every request: a path with no escape, backslash or `;`, and no segment
+  // starting with `.` reads the same in every spelling, so it is admin only if it
+  // says so, and `/.` is how the prefix starts.
+  if (!pathname.includes("/.") && !/[%\\;]/.test(pathname)) return null;
   const p = canonicalPath(pathname);
   const bare = ADMIN_PREFIX.slice(0, -1);
   if (p === bare) return "";

@@ -1,9 +1,10 @@
 /**
  * The flags of `npm start`, parsed without side effects so the runner and its tests
- * share one reading. Built on node:util `parseArgs` (strict), which already rejects
+ * share one reading. Built on the commands' parser (`parseCli`), which already rejects
  * unknown flags and missing values; we add the checks on values.
  */
-import { parseArgs } from "node:util";
+import { parseCli } from "./cli-args";
+import { CliUsageError } from "./command";
 import { weakTokenMessage } from "../admin/token-strength";
 
 export interface StartOptions {
@@ -17,12 +18,7 @@ export interface StartOptions {
   help: boolean;
 }
 
-/** A mistake in the command line: the runner prints it with the usage and exits 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
-export const DEFAULT_PORT = 8787;
+const DEFAULT_PORT = 8787;
 
 export const USAGE = `Usage: npm start -- [options]
 
@@ -42,34 +38,27 @@ Options:
 The origin is --origin, else the rules file's "origin", else the demo origin.
 `;
 
-/** Parses argv (without node and script); `env` supplies ADMIN_TOKEN. Throws UsageError. */
+/** Parses argv (without node and script); `env` supplies ADMIN_TOKEN. Throws CliUsageError. */
 export function parseStartArgs(argv: readonly string[], env: Record<string, string | undefined> = {}): StartOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        origin: { type: "string" },
-        rules: { type: "string" },
-        port: { type: "string" },
-        "admin-token": { type: "string" },
-        fresh: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (e) {
-    // parseArgs' own messages name the flag well; keep just the first sentence.
-    throw new UsageError(String((e as Error).message).split(". ")[0] ?? "bad arguments");
-  }
+  const { values } = parseCli(
+    argv,
+    {
+      origin: { type: "string" },
+      rules: { type: "string" },
+      port: { type: "string" },
+      "admin-token": { type: "string" },
+      fresh: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    false,
+  );
 
-  if (values["admin-token"]?.trim() === "") throw new UsageError("--admin-token must not be empty");
+  if (values["admin-token"]?.trim() === "") throw new CliUsageError("--admin-token must not be empty");
   // An empty ADMIN_TOKEN in the environment reads as unset, as shells tend to mean it.
   const adminToken = values["admin-token"] ?? (env.ADMIN_TOKEN || undefined);
   // The Worker would refuse it on every admin call; say so before anything starts.
   const weak = adminToken === undefined ? null : weakTokenMessage(adminToken, values["admin-token"] === undefined ? "ADMIN_TOKEN" : "--admin-token");
-  if (weak !== null) throw new UsageError(weak);
+  if (weak !== null) throw new CliUsageError(weak);
   return {
     origin: values.origin === undefined ? undefined : parseOrigin(values.origin),
     rules: values.rules === "" ? emptyFlag("--rules") : values.rules,
@@ -83,7 +72,7 @@ export function parseStartArgs(argv: readonly string[], env: Record<string, stri
 function parsePort(text: string): number {
   const port = Number(text);
   if (!/^\d+$/.test(text) || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new UsageError(`--port must be a whole number from 1 to 65535, got "${text}"`);
+    throw new CliUsageError(`--port must be a whole number from 1 to 65535, got "${text}"`);
   }
   return port;
 }
@@ -93,14 +82,14 @@ function parseOrigin(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`--origin must be an absolute URL such as http://127.0.0.1:3000, got "${text}"`);
+    throw new CliUsageError(`--origin must be an absolute URL such as http://127.0.0.1:3000, got "${text}"`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new UsageError(`--origin must be an http or https URL, got "${text}"`);
+    throw new CliUsageError(`--origin must be an http or https URL, got "${text}"`);
   }
   return text;
 }
 
 function emptyFlag(flag: string): never {
-  throw new UsageError(`${flag} needs a value`);
+  throw new CliUsageError(`${flag} needs a value`);
 }

@@ -15,7 +15,7 @@ import { rulesPush } from "./rules-push";
 import { stats } from "./stats";
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [rulesCheck, rulesExplain, rulesDiff, rulesPush, purge, stats];
+const COMMANDS: readonly Command[] = [rulesCheck, rulesExplain, rulesDiff, rulesPush, purge, stats];
 
 function usage(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -5,10 +5,10 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { lintRules } from "../rules/lint";
 import { parseRulesText } from "../rules/parse";
 import type { ParseResult, Problem } from "../rules/types";
+import { parseCli } from "./cli-args";
 import { CliUsageError, EXIT, type CliIo, type Command } from "./command";
 
 /** The rules file used when none is named. */
@@ -34,7 +34,7 @@ export const rulesCheck: Command = {
   summary: "validate a rules file and list every problem",
   usage: USAGE,
   async run(argv: readonly string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parseCliArgs(argv);
+    const { values, positionals } = parseCli(argv, { json: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } });
     if (values.help) {
       io.out(USAGE);
       return EXIT.ok;
@@ -54,20 +54,6 @@ export const rulesCheck: Command = {
     return valid ? EXIT.ok : EXIT.failed;
   },
 };
-
-function parseCliArgs(argv: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: true,
-      options: { json: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } },
-    });
-  } catch (e) {
-    // parseArgs names the flag well in its first sentence; the rest is advice for programmers.
-    throw new CliUsageError(String((e as Error).message).split(". ")[0] ?? "bad arguments");
-  }
-}
 
 /** Reads and validates one file; an unreadable file is a problem like any other. */
 async function checkFile(path: string): Promise<ParseResult> {

@@ -31,8 +31,8 @@ Exits 0 whether or not anything changes, 1 when a file is invalid or unreadable,
 `;
 
 /** One aspect that differs, old and new, as short text. */
-export type Aspect = "route" | "key" | "ttl" | "bypass";
-export interface UrlChange {
+type Aspect = "route" | "key" | "ttl" | "bypass";
+interface UrlChange {
   method: string;
   url: string;
   changes: Partial<Record<Aspect, { old: string; new: string }>>;

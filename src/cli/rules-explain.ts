@@ -64,7 +64,7 @@ export const rulesExplain: Command = {
 };
 
 /** An absolute http(s) URL, or a usage error that says how to write one. */
-export function parseRequestUrl(value: string): URL {
+function parseRequestUrl(value: string): URL {
   let url: URL;
   try {
     url = new URL(value);
@@ -83,7 +83,7 @@ export function parseMethod(value: string | undefined): string {
 }
 
 /** The decision as aligned text, one fact per line. */
-export function formatDecision(d: Decision, rulesFile: string): string {
+function formatDecision(d: Decision, rulesFile: string): string {
   const lines: string[] = [`${d.request.method} ${d.request.url}`, `rules    ${rulesFile}`];
   if (d.request.headerNames.length > 0) lines.push(`headers  ${d.request.headerNames.join(", ")}`);
   lines.push(`route    ${d.route ? `${d.route.name} (routes[${d.route.index}])` : "none: passes through uncached"}`);

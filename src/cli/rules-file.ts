@@ -9,7 +9,7 @@ import type { CompiledRules, Problem } from "../rules/types";
 import { formatProblem } from "./rules-check";
 import type { CliIo } from "./command";
 
-export interface LoadedRules {
+interface LoadedRules {
   /** As named on the command line. */
   file: string;
   text: string | null;

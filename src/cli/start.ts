@@ -23,7 +23,8 @@ import { ADMIN_PREFIX } from "../admin/prefix";
 import { DEMO_PAGES, startDemoOrigin, type DemoOrigin } from "../demo/origin";
 import { parseRulesText } from "../rules/parse";
 import type { CompiledRules, Problem } from "../rules/types";
-import { parseStartArgs, UsageError, USAGE, type StartOptions } from "./args";
+import { parseStartArgs, USAGE, type StartOptions } from "./args";
+import { CliUsageError } from "./command";
 import { formatProblem } from "./rules-check";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   try {
     options = parseStartArgs(process.argv.slice(2), process.env);
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
+    if (!(e instanceof CliUsageError)) throw e;
     process.stderr.write(`edge-cache: ${e.message}\n\n${USAGE}`);
     process.exit(2);
   }

@@ -12,7 +12,7 @@ import { matchRoute } from "../rules/match";
 import type { CompiledRoute, CompiledRules, MatchResult } from "../rules/types";
 
 /** The compiled settings explain shows (patterns and matchers are shown by their parts elsewhere). */
-export type RouteSettingsView = Pick<
+type RouteSettingsView = Pick<
   CompiledRoute,
   | "ttl"
   | "origin"
@@ -25,6 +25,7 @@ export type RouteSettingsView = Pick<
   | "cacheAuthorized"
   | "originTimeoutMs"
   | "maxVariants"
+  | "log"
   | "tags"
 >;
 
@@ -75,6 +76,7 @@ function settingsOf(r: CompiledRoute): RouteSettingsView {
     cacheAuthorized: r.cacheAuthorized,
     originTimeoutMs: r.originTimeoutMs,
     maxVariants: r.maxVariants,
+    log: r.log,
     tags: r.tags,
   };
 }

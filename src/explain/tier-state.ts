@@ -9,7 +9,7 @@ import { kvName } from "../tiers/kv";
 import { lookup, storageKey, type Tiers } from "../tiers/two-tier";
 import type { TierName } from "../tiers/tier";
 
-export type TierView =
+type TierView =
   | { present: false; skipped?: string }
   | {
       present: true;
@@ -32,7 +32,7 @@ export type TierView =
       purged: "hard" | "soft" | null;
     };
 
-export interface TierState {
+interface TierState {
   storage: { hash: string; kvKey: string };
   edge: TierView;
   kv: TierView;

@@ -6,8 +6,8 @@ import { splitList } from "./fields";
 
 export const CACHE_NAME = "edge-cache";
 
-/** RFC 9211 §2.2 forward reasons. */
-export type ForwardReason = "bypass" | "method" | "uri-miss" | "vary-miss" | "miss" | "request" | "stale";
+/** RFC 9211 §2.2 forward reasons: the ones we produce. */
+export type ForwardReason = "bypass" | "method" | "uri-miss" | "stale";
 
 export interface CacheStatus {
   /** §2.1: served from the cache without going forward. */

@@ -24,7 +24,7 @@ export class OriginTimeoutError extends Error {
 }
 
 
-export interface OriginFetch {
+interface OriginFetch {
   url: URL;
   method: string;
   headers: Headers;

@@ -5,12 +5,11 @@
  * not storable they go themselves, and the key is remembered as uncacheable for a
  * short while so that requests do not queue behind every new attempt (hit-for-pass).
  */
+import { within, type Clock } from "../clock";
 
 export type Outcome = { stored: true } | { stored: false };
 
-import { within, type Clock } from "../clock";
-
-export interface Flight {
+interface Flight {
   /** True for the request that must fetch; false for one that should wait. */
   leader: boolean;
   /** Resolves with the leader's outcome, or `null` when the bound ran out. */
@@ -23,7 +22,6 @@ export interface Collapser {
   join(key: string, now: number): Flight;
   /** Remembers an uncacheable key until `until` (ms). */
   markUncacheable(key: string, until: number): void;
-  readonly size: number;
 }
 
 export function createCollapser(clock: Clock): Collapser {
@@ -31,9 +29,6 @@ export function createCollapser(clock: Clock): Collapser {
   const uncacheable = new Map<string, number>();
 
   return {
-    get size() {
-      return inflight.size;
-    },
     markUncacheable(key, until) {
       uncacheable.set(key, until);
       // Keep the memo small: it is a hint, not a store.

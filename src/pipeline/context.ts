@@ -13,7 +13,7 @@ import type { Tiers } from "../tiers/two-tier";
 import type { IsolateStats } from "../stats/recorder";
 
 /** Whether a stored entry was purged after it was stored (see src/purge): "hard" = gone, "soft" = stale. */
-export interface PurgeCheck {
+interface PurgeCheck {
   verdict(
     entry: { storedAt: number; route: string; tags: readonly string[] },
     url: URL,

@@ -12,7 +12,7 @@ import type { ResponseMeta } from "../tiers/entry";
 /** Consumed by us (RFC 9213 §2.1 says a targeted field may be kept; Cloudflare's own is not passed on). */
 const CONSUMED = ["cloudflare-cdn-cache-control"];
 
-export interface DeliverOptions {
+interface DeliverOptions {
   method: string;
   requestHeaders: Headers;
   status: CacheStatus;

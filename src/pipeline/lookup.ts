@@ -9,7 +9,7 @@ import { deliverFromEntry } from "./deliver";
 import type { VaryMeta } from "../tiers/entry";
 import { lookup, type Found } from "../tiers/two-tier";
 
-export interface LookupResult {
+interface LookupResult {
   /** What a tier holds for the request and no purge has removed; its lifetimes marked stale by a soft purge. */
   found: Found | null;
   /** The Vary index a tier had: a new variant joins its epoch. */

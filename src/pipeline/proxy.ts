@@ -12,7 +12,7 @@ import { withDimensionHeaders } from "../policy/dimensions";
 import { freshness } from "../policy/freshness";
 import { requestWantsValidation } from "../policy/request-directives";
 import { matchRoute } from "../rules/match";
-import type { CompiledRules } from "../rules/types";
+import type { CompiledRules, LogSetting } from "../rules/types";
 import { contentLength } from "../stats/recorder";
 import { storageKey } from "../tiers/two-tier";
 import type { Ctx, ProxyDeps } from "./context";
@@ -73,11 +73,22 @@ export function createProxy(deps: ProxyDeps) {
       bytes: contentLength(response.headers),
       ms: Math.max(deps.clock.now() - started, Date.now() - t0),
     };
-    deps.log(line);
+    if (logged(route?.log ?? "all", response.status, rec.originStatus)) deps.log(line);
     // The statistics count from the very facts of the log line (src/stats).
     deps.stats?.observe(line, url, route);
     return response;
   };
+}
+
+/**
+ * The route's `log` setting: every line, failures only (a 5xx to the client, or from
+ * the origin even when stale was served), or failures and a sampled share of the rest.
+ * Writing the line is most of what it costs; the statistics still see every request.
+ */
+function logged(setting: LogSetting, status: number, originStatus: number | null): boolean {
+  if (setting === "all") return true;
+  if (status >= 500 || (originStatus ?? 0) >= 500) return true;
+  return setting !== "errors" && Math.random() < setting;
 }
 
 /** Straight to the origin and back, nothing stored: no rule, a bypass, or an uncacheable method. */

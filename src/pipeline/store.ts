@@ -82,9 +82,9 @@ export interface Answer {
  * Where the entry goes: a new answer finds its place from its own Vary (joining the
  * epoch of the Vary index the lookup found, if any); a refreshed one keeps its place.
  */
-export type Place = { index: VaryMeta | null } | { at: StorageKey; vary: VaryMeta | null };
+type Place = { index: VaryMeta | null } | { at: StorageKey; vary: VaryMeta | null };
 
-export type StoreReason = NoStoreReason | "variant-cap" | "no-tier";
+type StoreReason = NoStoreReason | "variant-cap" | "no-tier";
 
 export type StoreOutcome =
   | {

@@ -16,7 +16,7 @@ export type BypassReason =
   | "cookie"
   | "query";
 
-export interface BypassVerdict {
+interface BypassVerdict {
   reason: BypassReason;
   /** What triggered it (a header or cookie name), for explanations; never a value. */
   detail?: string;

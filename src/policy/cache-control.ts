@@ -43,7 +43,7 @@ export function deltaSeconds(d: Directives, name: string): number | null {
 }
 
 /** The fields that may govern a shared cache, most specific first (RFC 9213 §2.1). */
-export const TARGETED_FIELDS = ["cloudflare-cdn-cache-control", "cdn-cache-control"] as const;
+const TARGETED_FIELDS = ["cloudflare-cdn-cache-control", "cdn-cache-control"] as const;
 
 /** Directives whose argument is delta-seconds: an sf-integer in a targeted field (RFC 9213 §2.1). */
 const INTEGER_DIRECTIVES = new Set(["max-age", "s-maxage", "stale-while-revalidate", "stale-if-error"]);

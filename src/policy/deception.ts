@@ -45,7 +45,7 @@ const TYPES: Readonly<Record<string, readonly string[]>> = {
 const BINARY = new Set(["png", "jpg", "jpeg", "gif", "webp", "avif", "ico", "bmp", "woff", "woff2", "ttf", "otf", "eot", "pdf", "zip", "gz", "wasm", "mp4", "webm", "mp3", "ogg", "wav"]);
 
 /** The static-file extension of a path's last segment, if it has a known one. */
-export function staticExtension(pathname: string): string | null {
+function staticExtension(pathname: string): string | null {
   const last = pathname.slice(pathname.lastIndexOf("/") + 1);
   const dot = last.lastIndexOf(".");
   if (dot < 0) return null;

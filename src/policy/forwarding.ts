@@ -13,7 +13,7 @@ import { withDimensionHeaders, type Dimensions } from "./dimensions";
  * (e.g. an X-Forwarded-Host that ends up in every link of a cached page), so on the
  * cache path they are removed unless the route keys on them.
  */
-export const UNKEYED_DANGEROUS_HEADERS: readonly string[] = [
+const UNKEYED_DANGEROUS_HEADERS: readonly string[] = [
   // the forwarded-host family
   "forwarded",
   "x-forwarded-host",

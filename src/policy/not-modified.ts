@@ -15,7 +15,7 @@ export function validatorsOf(stored: Headers): [string, string][] {
 }
 
 /** §4.3.4: fields a 304 never updates; they describe the stored body, which it does not carry. */
-export const EXCLUDED_FROM_UPDATE: ReadonlySet<string> = new Set(["content-length", "content-encoding", "transfer-encoding"]);
+const EXCLUDED_FROM_UPDATE: ReadonlySet<string> = new Set(["content-length", "content-encoding", "transfer-encoding"]);
 
 const opaque = (etag: string) => etag.trim().replace(/^W\//, "");
 const isWeak = (etag: string) => etag.trim().startsWith("W/");

@@ -86,6 +86,8 @@ export class PurgeTable {
   private soft = new Uint32Array(0);
   /** Rows not merged yet, by hash: [hard, soft] in seconds. */
   private pending = new Map<number, [number, number]>();
+  /** The newest time of any row ever added, ms: an upper bound (dropped rows keep it). */
+  private newestRow = 0;
 
   get size(): number {
     this.compact();
@@ -101,6 +103,7 @@ export class PurgeTable {
   add(hash: number, hardMs: number, softMs: number): void {
     const hard = seconds(hardMs);
     const soft = seconds(softMs);
+    this.newestRow = Math.max(this.newestRow, hard * 1000, soft * 1000);
     const had = this.pending.get(hash);
     if (had) {
       had[0] = Math.max(had[0], hard);
@@ -134,6 +137,8 @@ export class PurgeTable {
 
   verdict(entry: PurgedEntry, url: URL): Verdict {
     const s = entry.storedAt;
+    // O(1) for the common case: stored after every purge there is, so none can cover it.
+    if (s > this.newestRow && s > this.floor && s > this.everything.hard && s > this.everything.soft) return null;
     let v = verdictOf(this.everything.hard, this.everything.soft, s);
     if (s <= this.floor) v = stronger(v, "soft");
     const check = (hash: number) => {

@@ -13,7 +13,7 @@ export type Checker = (value: unknown, path: string, report: Report) => void;
 /** The checkers of an object's fields, by field name. */
 export type Shape = Readonly<Record<string, Checker>>;
 
-export interface ObjectOptions {
+interface ObjectOptions {
   /** What the object is, for the wrong-type message ("a route", "the ttl settings"). */
   what: string;
   required?: readonly string[];

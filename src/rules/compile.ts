@@ -20,7 +20,7 @@ export function compileRules(file: RulesFile): CompiledRules {
 }
 
 /** `https://o.example.com/base/` -> `https://o.example.com/base`: the proxy appends the request path. */
-export function normalizeOrigin(origin: string): string {
+function normalizeOrigin(origin: string): string {
   const url = new URL(origin);
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }
@@ -60,6 +60,7 @@ function compileRoute(route: RouteRule, index: number, d: RouteSettings): Compil
     bypass: compileBypass(route.bypass ?? d.bypass, d.bypass),
     tags: Object.freeze([...(route.tags ?? d.tags ?? B.tags)]),
     debug: route.debug ?? d.debug ?? B.debug,
+    log: route.log ?? d.log ?? B.log,
   };
 }
 

@@ -3,10 +3,10 @@
  * `defaults` says. Kept as data so the compiler, `rules explain` and the docs can
  * all show the same values.
  */
-import type { ClientCacheControl, OriginMode } from "./types";
+import type { ClientCacheControl, LogSetting, OriginMode } from "./types";
 
 /** Edge TTL used when none is given, except in `respect` mode (see `builtinEdgeTtl`). */
-export const DEFAULT_EDGE_TTL = 3600;
+const DEFAULT_EDGE_TTL = 3600;
 
 /** The built-in value of every setting whose default does not depend on the origin mode. */
 export const BUILTIN_DEFAULTS = deepFreeze({
@@ -41,6 +41,7 @@ export const BUILTIN_DEFAULTS = deepFreeze({
   },
   tags: [] as readonly string[],
   debug: false,
+  log: "all" as LogSetting,
 });
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { NameMatcher } from "./types";
 
-export interface GlobOptions {
+interface GlobOptions {
   /** Header names are case-insensitive (RFC 9110 §5.1); cookie and query names are not. */
   caseInsensitive?: boolean;
 }

@@ -5,7 +5,7 @@
  */
 
 /** Where `text` stops being JSON and what was expected there; null when it is valid JSON. */
-export interface JsonSyntaxError {
+interface JsonSyntaxError {
   offset: number;
   line: number;
   column: number;

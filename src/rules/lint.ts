@@ -8,7 +8,7 @@ import { at } from "./report";
 import type { CompiledRoute, CompiledRules, Problem, RouteSettings } from "./types";
 
 /** Request headers with a value per user or per request: keying on them stores one copy per value. */
-export const HIGH_CARDINALITY_HEADERS: readonly string[] = [
+const HIGH_CARDINALITY_HEADERS: readonly string[] = [
   "user-agent",
   "cookie",
   "authorization",

@@ -55,7 +55,7 @@ export function closest(name: string, candidates: readonly string[]): string | n
 }
 
 /** Levenshtein distance with adjacent transpositions counted as one edit (optimal string alignment). */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const rows: number[][] = [];
   for (let i = 0; i <= a.length; i++) {
     const row: number[] = [i];

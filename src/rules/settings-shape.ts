@@ -13,6 +13,15 @@ import type { BypassConditions, CountryGroups, KeySettings, RouteSettings, TtlSe
 type ShapeOf<T> = Readonly<Record<keyof Required<T>, Checker>>;
 type QuerySettings = NonNullable<KeySettings["query"]>;
 
+/** `log`: "all", "errors", or a sampling rate from 0 to 1. */
+const logSetting: Checker = (value, path, report) => {
+  if (typeof value === "number") {
+    if (!(value >= 0 && value <= 1)) report.error(path, `a sampling rate must be from 0 to 1, got ${value}`, "e.g. 0.01 logs one request in a hundred (and every failure)");
+    return;
+  }
+  oneOf(["all", "errors"], () => 'use "all", "errors", or a rate from 0 to 1 such as 0.01')(value, path, report);
+};
+
 const kvSeconds: Checker = (value, path, report) => {
   if (typeof value === "number" && Number.isInteger(value) && value > 0 && value < 60) {
     report.error(path, `KV TTL must be 0 or at least 60, got ${value}`, "KV needs at least 60 s; use 0 to skip KV");
@@ -160,6 +169,7 @@ export const SETTINGS_SHAPE: ShapeOf<RouteSettings> = {
   bypass,
   tags: stringList(tagName),
   debug: bool,
+  log: logSetting,
 };
 
 /** Hints for settings written one level too high (`"edge": 60` instead of `"ttl": {"edge": 60}`). */

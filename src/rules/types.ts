@@ -85,7 +85,11 @@ export interface RouteSettings {
   tags?: string[];
   /** Adds Server-Timing to responses. */
   debug?: boolean;
+  /** Which requests write their log line: every one, failures only, or failures and this share (0..1) of the rest. */
+  log?: LogSetting;
 }
+
+export type LogSetting = "all" | "errors" | number;
 
 export interface RouteMatch {
   /** URLPattern pathname syntax: `/blog/:slug`, `/assets/*`. Default `/*`. */
@@ -177,6 +181,7 @@ export interface CompiledRoute {
   bypass: CompiledBypass;
   tags: readonly string[];
   debug: boolean;
+  log: LogSetting;
 }
 
 export interface RouteTiers {

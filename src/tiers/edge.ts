@@ -8,16 +8,16 @@
  * freshness is decided by our code, never by the Cache API (ARCHITECTURE.md, invariant 7).
  */
 import { checkMeta, type EntryMeta, type StoredEntry } from "./entry";
-import { logTierError, type StorageKey, type Tier } from "./tier";
+import { consoleLog, logTierError, type StorageKey, type Tier, type TierLog } from "./tier";
 
-export const ENTRY_HEADER = "x-edge-cache-entry";
+const ENTRY_HEADER = "x-edge-cache-entry";
 
 /** The Cache API addresses entries by URL: one under our reserved prefix, never a client's. */
 function entryUrl(at: StorageKey): string {
   return `https://${at.host}/.edge-cache/entry/${at.hash}`;
 }
 
-export function edgeTier(cache: Cache): Tier {
+export function edgeTier(cache: Cache, log: TierLog = consoleLog): Tier {
   return {
     name: "edge",
     async get(at) {
@@ -37,7 +37,7 @@ export function edgeTier(cache: Cache): Tier {
         if (meta.kind === "vary") await res.body?.cancel();
         return { meta, body: meta.kind === "response" ? res.body : null } satisfies StoredEntry;
       } catch (err) {
-        logTierError("edge", "get", err);
+        logTierError(log, "edge", "get", err);
         return null;
       }
     },
@@ -58,7 +58,7 @@ export function edgeTier(cache: Cache): Tier {
         if (!stored.bodyUsed) await stored.body?.cancel().catch(() => {});
         return true;
       } catch (err) {
-        logTierError("edge", "put", err);
+        logTierError(log, "edge", "put", err);
         await body?.cancel().catch(() => {});
         return false;
       }
@@ -67,7 +67,7 @@ export function edgeTier(cache: Cache): Tier {
       try {
         await cache.delete(entryUrl(at));
       } catch (err) {
-        logTierError("edge", "delete", err);
+        logTierError(log, "edge", "delete", err);
       }
     },
   };

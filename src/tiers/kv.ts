@@ -7,7 +7,7 @@
  */
 import { systemClock, within, type Clock } from "../clock";
 import { checkMeta, envelope, openEnvelope, type EntryMeta } from "./entry";
-import { logTierError, type StorageKey, type Tier } from "./tier";
+import { consoleLog, logTierError, type StorageKey, type Tier, type TierLog } from "./tier";
 
 /** KV's value limit is 25 MiB; the envelope's metadata needs a little of it. */
 export const KV_MAX_BODY = 25 * 1024 * 1024 - 64 * 1024;
@@ -21,7 +21,7 @@ interface KvMetadata {
 }
 
 /** KV refuses expirationTtl under 60 s. */
-export const KV_MIN_TTL = 60;
+const KV_MIN_TTL = 60;
 
 export function kvName(at: StorageKey): string {
   return `e:${at.hash}`;
@@ -42,12 +42,12 @@ function limit(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Ui
 }
 
 /** How long a read may take before it counts as a miss (KV can be slow far from its data). */
-export const KV_READ_TIMEOUT_MS = 1500;
+const KV_READ_TIMEOUT_MS = 1500;
 
 /** KV accepts one write per second per key; more gets 429. */
 const KV_WRITE_INTERVAL_MS = 1000;
 
-export function kvTier(kv: KVNamespace, clock: Clock = systemClock): Tier {
+export function kvTier(kv: KVNamespace, clock: Clock = systemClock, log: TierLog = consoleLog): Tier {
   // Per isolate: the last write per key, so a hot key is written at most once a second
   // (the later writes are dropped: the entry just written is as good).
   const lastWrite = new Map<string, number>();
@@ -58,7 +58,7 @@ export function kvTier(kv: KVNamespace, clock: Clock = systemClock): Tier {
         const read = kv.getWithMetadata<KvMetadata>(kvName(at), { type: "stream" });
         const got = await within(clock, KV_READ_TIMEOUT_MS, read, "timeout" as const);
         if (got === "timeout") {
-          logTierError("kv", "get", new Error(`no answer in ${KV_READ_TIMEOUT_MS} ms`));
+          logTierError(log, "kv", "get", new Error(`no answer in ${KV_READ_TIMEOUT_MS} ms`));
           void read.then((v) => v.value?.cancel()).catch(() => {});
           return null;
         }
@@ -74,7 +74,7 @@ export function kvTier(kv: KVNamespace, clock: Clock = systemClock): Tier {
         }
         return await openEnvelope(value, at.key);
       } catch (err) {
-        logTierError("kv", "get", err);
+        logTierError(log, "kv", "get", err);
         return null;
       }
     },
@@ -103,7 +103,7 @@ export function kvTier(kv: KVNamespace, clock: Clock = systemClock): Tier {
         });
         return true;
       } catch (err) {
-        logTierError("kv", "put", err);
+        logTierError(log, "kv", "put", err);
         await body?.cancel().catch(() => {});
         // A failed streamed write may still have left a partial value behind (the local
         // simulator does); a partial value must never be read as an entry.
@@ -115,7 +115,7 @@ export function kvTier(kv: KVNamespace, clock: Clock = systemClock): Tier {
       try {
         await kv.delete(kvName(at));
       } catch (err) {
-        logTierError("kv", "delete", err);
+        logTierError(log, "kv", "delete", err);
       }
     },
   };

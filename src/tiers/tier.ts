@@ -6,7 +6,7 @@ import type { EntryMeta, StoredEntry } from "./entry";
 
 export type TierName = "edge" | "kv";
 
-/** Where an entry lives: the readable key, its fixed-length hash, and the host it belongs to. */
+/** Where an entry lives: the readable key, its storage name (see `storageKey`), and the host it belongs to. */
 export interface StorageKey {
   key: string;
   hash: string;
@@ -21,7 +21,13 @@ export interface Tier {
   delete(at: StorageKey): Promise<void>;
 }
 
-/** One JSON line per tier failure, so operators can see a sick tier without it hurting anyone. */
-export function logTierError(tier: TierName, op: string, err: unknown): void {
-  console.error(JSON.stringify({ msg: "tier-error", tier, op, error: err instanceof Error ? err.message : String(err) }));
+/** Where a tier's failure lines go: the Worker's `log` seam. */
+export type TierLog = (line: Record<string, unknown>) => void;
+
+/** Until a Worker passes its own `log`: one JSON line on stderr. */
+export const consoleLog: TierLog = (line) => console.error(JSON.stringify(line));
+
+/** One line per tier failure, so operators can see a sick tier without it hurting anyone. */
+export function logTierError(log: TierLog, tier: TierName, op: string, err: unknown): void {
+  log({ msg: "tier-error", tier, op, error: err instanceof Error ? err.message : String(err) });
 }

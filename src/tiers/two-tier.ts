@@ -14,8 +14,18 @@ export interface Tiers {
   kv: Tier;
 }
 
+/** Longest encoded key that is its own storage name: `e:` and this fit KV's 512-byte keys. */
+const MAX_PLAIN_NAME = 400;
+
+/**
+ * Where a key's entry lives. A short key is its own name, percent-encoded (so safe in
+ * a URL path and a KV key) and prefixed with `k`, which no hex digest starts with: no
+ * hashing on the hot path, and no collisions at all. A longer one is named by its
+ * SHA-256. Either way the entry keeps the readable key and is checked against it on read.
+ */
 export async function storageKey(key: string, host: string): Promise<StorageKey> {
-  return { key, hash: await hashKey(key), host };
+  const plain = encodeURIComponent(key);
+  return { key, hash: plain.length < MAX_PLAIN_NAME ? `k${plain}` : await hashKey(key), host };
 }
 
 export interface Found {
@@ -29,7 +39,7 @@ export interface Found {
 }
 
 /** Seconds an entry still has to live in a tier, counted from its storing. */
-export function remainingRetention(meta: ResponseMeta, now: number): number {
+function remainingRetention(meta: ResponseMeta, now: number): number {
   return retentionSeconds(meta.lifetimes) - (now - meta.storedAt) / 1000;
 }
 
@@ -55,7 +65,7 @@ async function lookupIn(tier: Tier, primary: StorageKey, requestHeaders: Headers
   return { found: { meta: second.meta, body: second.body, tier: tier.name, at, vary: index }, index };
 }
 
-export interface LookupOptions {
+interface LookupOptions {
   edge: boolean;
   kv: boolean;
   now: number;

@@ -15,6 +15,7 @@ const SETTINGS = {
   cacheAuthorized: false,
   originTimeoutMs: 30000,
   maxVariants: 16,
+  log: "all",
   tags: ["html"],
 };
 

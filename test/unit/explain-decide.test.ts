@@ -52,6 +52,7 @@ describe("decide: the proxy's decision as data", () => {
         cacheAuthorized: false,
         originTimeoutMs: 30000,
         maxVariants: 16,
+        log: "all",
         tags: ["t"],
       },
       tiers: { edge: false, kv: true },
