@@ -26,6 +26,7 @@ export type RouteSettingsView = Pick<
   | "originTimeoutMs"
   | "maxVariants"
   | "tags"
+  | "shield"
 >;
 
 export interface Decision {
@@ -76,6 +77,7 @@ function settingsOf(r: CompiledRoute): RouteSettingsView {
     originTimeoutMs: r.originTimeoutMs,
     maxVariants: r.maxVariants,
     tags: r.tags,
+    shield: r.shield,
   };
 }
 

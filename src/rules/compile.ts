@@ -60,6 +60,7 @@ function compileRoute(route: RouteRule, index: number, d: RouteSettings): Compil
     bypass: compileBypass(route.bypass ?? d.bypass, d.bypass),
     tags: Object.freeze([...(route.tags ?? d.tags ?? B.tags)]),
     debug: route.debug ?? d.debug ?? B.debug,
+    shield: route.shield ?? d.shield ?? B.shield,
   };
 }
 

@@ -41,6 +41,7 @@ export const BUILTIN_DEFAULTS = deepFreeze({
   },
   tags: [] as readonly string[],
   debug: false,
+  shield: false,
 });
 
 /**

@@ -160,6 +160,7 @@ export const SETTINGS_SHAPE: ShapeOf<RouteSettings> = {
   bypass,
   tags: stringList(tagName),
   debug: bool,
+  shield: bool,
 };
 
 /** Hints for settings written one level too high (`"edge": 60` instead of `"ttl": {"edge": 60}`). */

@@ -85,6 +85,8 @@ export interface RouteSettings {
   tags?: string[];
   /** Adds Server-Timing to responses. */
   debug?: boolean;
+  /** Misses go through the origin shield: one origin fetch per key for the whole site. */
+  shield?: boolean;
 }
 
 export interface RouteMatch {
@@ -177,6 +179,7 @@ export interface CompiledRoute {
   bypass: CompiledBypass;
   tags: readonly string[];
   debug: boolean;
+  shield: boolean;
 }
 
 export interface RouteTiers {

@@ -107,6 +107,7 @@ describe("edge-cache rules explain", () => {
         originTimeoutMs: 30000,
         maxVariants: 16,
         tags: [],
+        shield: false,
       },
       tiers: { edge: true, kv: false },
     });

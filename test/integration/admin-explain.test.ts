@@ -16,6 +16,7 @@ const SETTINGS = {
   originTimeoutMs: 30000,
   maxVariants: 16,
   tags: ["html"],
+  shield: false,
 };
 
 function setup() {

@@ -53,6 +53,7 @@ describe("decide: the proxy's decision as data", () => {
         originTimeoutMs: 30000,
         maxVariants: 16,
         tags: ["t"],
+        shield: false,
       },
       tiers: { edge: false, kv: true },
     });

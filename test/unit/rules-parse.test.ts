@@ -54,6 +54,7 @@ describe("parseRules on valid files", () => {
       bypass: { always: false, cookies: globs(), headers: [], query: globs(), methods: [] },
       tags: [],
       debug: false,
+      shield: false,
     });
   });
 
@@ -227,7 +228,7 @@ describe("parseRules on invalid files", () => {
     });
   });
 
-  const routeFields = "allowed fields here: name, match, ttl, status, origin, staleWhileRevalidate, staleIfError, heuristic, clientCacheControl, stripSetCookie, cacheAuthorized, originTimeout, maxVariants, key, bypass, tags, debug";
+  const routeFields = "allowed fields here: name, match, ttl, status, origin, staleWhileRevalidate, staleIfError, heuristic, clientCacheControl, stripSetCookie, cacheAuthorized, originTimeout, maxVariants, key, bypass, tags, debug, shield";
   const cases: [string, unknown, Problem[]][] = [
     ["a non-object", [], [error("$", "expected a rules file (an object), got array", "write it as { ... } with the fields $schema, version, origin, defaults, routes")]],
     ["no version or routes", {}, [error("$.version", 'missing required field "version"', 'add "version": 1'), error("$.routes", 'missing required field "routes"', 'add "routes": [ { "name": ..., "match": { "path": "/*" } } ]')]],
