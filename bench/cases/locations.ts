@@ -76,9 +76,13 @@ export async function locationsHerdCase(ctx: BenchContext, base: string): Promis
 export async function purgeRaceCase(ctx: BenchContext, base: string): Promise<PurgeRaceResult> {
   const run = Date.now().toString(36);
   const paths = Array.from({ length: 20 }, (_, i) => `/hit/purge-race/${run}/${i}`);
-  const isHit = (res: Response) => /;\s*hit\b/.test(res.headers.get("cache-status") ?? "");
-  // Stored in every location (twice: the second read is the edge hit).
+  // Stored in every location (twice: the second read is the edge hit), then left to age, so a
+  // copy from before the purges (Age ≥ its time since then) is told from one stored after them.
   for (let l = 0; l < LOCATIONS; l++) for (const p of paths) for (let k = 0; k < 2; k++) await (await get(base, p, l)).arrayBuffer();
+  await sleep(3_000);
+  let purgedAt = 0;
+  const servesOld = (res: Response) =>
+    /;\s*hit\b/.test(res.headers.get("cache-status") ?? "") && Number(res.headers.get("age") ?? 0) * 1000 >= performance.now() - purgedAt + 1_500;
   const answers = await Promise.all(
     paths.map((p, i) =>
       fetch(`${base}/.edge-cache/purge`, {
@@ -90,7 +94,8 @@ export async function purgeRaceCase(ctx: BenchContext, base: string): Promise<Pu
   );
   const recorded = new Set(answers.filter((a) => a.status === 200).map((a) => a.body.sequence));
   const t0 = performance.now();
-  // Each (location, URL) is polled until it stops being a hit; a miss stores it again, so it is not asked twice.
+  purgedAt = t0;
+  // Each (location, URL) is polled until it stops serving the old copy.
   const pending = new Set(paths.flatMap((p) => Array.from({ length: LOCATIONS }, (_, l) => `${l} ${p}`)));
   let propagationMs = 0;
   const deadline = t0 + PURGE_BOUND_MS * 4;
@@ -99,7 +104,7 @@ export async function purgeRaceCase(ctx: BenchContext, base: string): Promise<Pu
       const [l, p] = item.split(" ") as [string, string];
       const res = await get(base, p, Number(l));
       await res.arrayBuffer();
-      if (!isHit(res)) {
+      if (!servesOld(res)) {
         pending.delete(item);
         propagationMs = performance.now() - t0;
       }
