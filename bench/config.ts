@@ -6,14 +6,15 @@
  *   npm run bench -- --smoke      every case, tiny: checks the harness works (the test uses it)
  *
  *   --out FILE        where the JSON goes (default bench/results/latest.json)
- *   --cases a,b       run only these cases (edge-hit, kv-hit, herd, offload, memory, stale)
+ *   --cases a,b       run only these cases (edge-hit, kv-hit, herd, offload, memory, stale,
+ *                     locations-herd, purge-race)
  *   --no-nginx        leave nginx out even when it is installed
  *   --entry FILE      the edge-cache Worker entry to bundle (default src/index.ts), e.g.
  *                     a checkout of another commit, to compare two builds on one machine
  */
 import { parseArgs } from "node:util";
 
-export const CASES = ["edge-hit", "kv-hit", "herd", "offload", "memory", "stale"] as const;
+export const CASES = ["edge-hit", "kv-hit", "herd", "offload", "memory", "stale", "locations-herd", "purge-race"] as const;
 export type CaseId = (typeof CASES)[number];
 export type Mode = "full" | "quick" | "smoke";
 

@@ -9,6 +9,7 @@ import { LABELS, type ContenderId } from "./contenders";
 import type { HerdResult } from "./cases/herd";
 import type { MemoryResult } from "./cases/memory";
 import type { OffloadResult } from "./cases/offload";
+import type { LocationsHerdResult, PurgeRaceResult } from "./cases/locations";
 import type { StaleResult } from "./cases/stale";
 import type { ThroughputResult } from "./cases/throughput";
 import type { machineInfo, versions } from "./machine";
@@ -28,9 +29,11 @@ export interface Results {
     "edge-hit"?: ThroughputResult | { skipped: string };
     "kv-hit"?: ThroughputResult | { skipped: string };
     herd?: HerdResult;
-    offload?: OffloadResult;
+    offload?: OffloadResult & { coordinatorRequests?: number };
     memory?: MemoryResult;
     stale?: StaleResult;
+    "locations-herd"?: LocationsHerdResult;
+    "purge-race"?: PurgeRaceResult;
   };
   /** Per-case errors of the harness itself (a case that could not run). */
   failures: Partial<Record<CaseId, string>>;

@@ -18,6 +18,8 @@ import { parseRulesText } from "../src/rules/parse";
 import { herdCase } from "./cases/herd";
 import { memoryCase } from "./cases/memory";
 import { offloadCase } from "./cases/offload";
+import { BENCH_TOKEN, coordinatorRequests, locationsHerdCase, purgeRaceCase } from "./cases/locations";
+import { bundleWorker, startWorker } from "./runtime";
 import { prepareStale, staleCase, type StaleSetup } from "./cases/stale";
 import { EDGE_HIT, KV_HIT, throughputCase } from "./cases/throughput";
 import type { BenchContext } from "./cases/context";
@@ -93,6 +95,23 @@ async function main(): Promise<number> {
         cleanup.push(() => n.close());
       }
     }
+    // Four locations in one workerd over shared KV and Durable Objects (bench/locations-worker.ts).
+    let locationsUrl: string | null = null;
+    if (config.cases.some((c) => c === "locations-herd" || c === "purge-race" || c === "offload")) {
+      const script = await bundleWorker(path.join(ROOT, "bench", "locations-worker.ts"), tmp);
+      const rules = { ...(JSON.parse(build.rulesText) as object), origin: origin.url };
+      const w = await startWorker({
+        name: "edge-cache-locations",
+        scriptPath: script,
+        compatibilityDate: build.compatibilityDate,
+        compatibilityFlags: build.compatibilityFlags,
+        bindings: { RULES_JSON: JSON.stringify(rules), ADMIN_TOKEN: BENCH_TOKEN },
+        kv: ["CACHE_KV"],
+        durableObjects: { COORDINATOR: "Coordinator", SHIELD: "Shield" },
+      });
+      cleanup.push(() => w.dispose());
+      locationsUrl = w.url;
+    }
     log(`bench: origin ${origin.url}; ${Object.values(contenders).map((c) => `${c.id} ${c.url}`).join(", ")}`);
 
     const ctx: BenchContext = { config, origin, contenders, build, log };
@@ -137,7 +156,12 @@ async function main(): Promise<number> {
     results.cases["edge-hit"] = await run("edge-hit", () => throughputCase(ctx, EDGE_HIT));
     results.cases["kv-hit"] = await run("kv-hit", () => throughputCase(ctx, KV_HIT));
     results.cases.herd = await run("herd", () => herdCase(ctx, HERD_DELAY_MS));
-    results.cases.offload = await run("offload", () => offloadCase(ctx));
+    results.cases.offload = await run("offload", async () => ({
+      ...(await offloadCase(ctx)),
+      coordinatorRequests: await coordinatorRequests(ctx, locationsUrl!),
+    }));
+    results.cases["locations-herd"] = await run("locations-herd", () => locationsHerdCase(ctx, locationsUrl!));
+    results.cases["purge-race"] = await run("purge-race", () => purgeRaceCase(ctx, locationsUrl!));
     results.cases.memory = await run("memory", () => memoryCase(ctx));
     if (staleSetup) {
       results.cases.stale = await run("stale", () => staleCase(ctx, staleSetup!));

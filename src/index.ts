@@ -20,6 +20,7 @@ import type { WorkerEnv } from "./env";
 import { countingWrites } from "./stats/kv-writes";
 import { createIsolateStats } from "./stats/recorder";
 import { coordinatorFor, siteName, type CoordinatorWrapper } from "./coordinator/client";
+import { createShieldClient, type ShieldWrapper } from "./shield/client";
 
 export { Coordinator } from "./coordinator/object";
 export { Shield } from "./shield/object";
@@ -36,6 +37,8 @@ export interface WorkerOptions {
   wrapCache?: (cache: Cache) => Cache;
   /** Wraps each coordinator stub (delays, errors, restarts), as wrapKv does KV. */
   wrapCoordinator?: CoordinatorWrapper;
+  /** Wraps each shield stub (errors, bodies cut short), likewise. */
+  wrapShield?: ShieldWrapper;
   /**
    * The Cache API namespace of this instance (`caches.open(name)`); default
    * `caches.default`. Tests give each instance its own to stand for a location.
@@ -75,6 +78,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
       log,
       purges: { verdict: async (entry, url, background) => (await purges.current(background)).verdict(entry, url) },
       stats,
+      shield: createShieldClient({ namespace: env.SHIELD, wrap: options.wrapShield, clock, log }),
     });
     return { env, proxy, admin: createAdmin({ rules: rulesSource, purges, tiers, now, log, stats }) };
   }

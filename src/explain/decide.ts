@@ -27,6 +27,7 @@ type RouteSettingsView = Pick<
   | "maxVariants"
   | "log"
   | "tags"
+  | "shield"
 >;
 
 export interface Decision {
@@ -78,6 +79,7 @@ function settingsOf(r: CompiledRoute): RouteSettingsView {
     maxVariants: r.maxVariants,
     log: r.log,
     tags: r.tags,
+    shield: r.shield,
   };
 }
 

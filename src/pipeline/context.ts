@@ -4,6 +4,7 @@
  * value, and only measurements go to the request's `Recorder`.
  */
 import type { Clock } from "../clock";
+import type { ShieldClient } from "../shield/client";
 import type { Collapser } from "./collapse";
 import type { Dimensions } from "../policy/dimensions";
 import type { Recorder } from "./recorder";
@@ -30,6 +31,8 @@ export interface ProxyDeps {
   clock: Clock;
   log(line: Record<string, unknown>): void;
   purges?: PurgeCheck;
+  /** The origin shield, for routes with `shield: true`. */
+  shield?: ShieldClient;
   /** Counts each request from its log line's facts. */
   stats?: Pick<IsolateStats, "observe">;
 }

@@ -62,16 +62,20 @@ async function forward(
   }
   const { res } = fetched;
   const verdict = verdictFor(c, fetched, res.status, res.headers);
-  const outcome = leader ? await store(c, verdict, c.route.tiers, answerOf(fetched), leader) : null;
+  // Through the shield, one caller (the leader) stores the site's KV copy; the others their own edge.
+  const shielded = fetched.shield === "leader" || fetched.shield === "follower";
+  const tiers = fetched.shield === "follower" ? { ...c.route.tiers, kv: false } : c.route.tiers;
+  const outcome = leader ? await store(c, verdict, tiers, answerOf(fetched), leader) : null;
   if (!outcome?.stored) {
     settled?.(false, !verdict.store);
-    const detail = outcome ? outcome.reason : verdict.store ? "collapse-timeout" : verdict.reason;
+    const reason = outcome ? outcome.reason : verdict.store ? "collapse-timeout" : verdict.reason;
+    const detail = shielded && reason === "no-tier" ? "shield" : reason;
     return deliverFromOrigin(res, { ...options, cacheable: false, status: { fwd: "uri-miss", detail } });
   }
   void outcome.done.then((ok) => settled?.(ok, false), () => settled?.(false, false));
   return deliverFromOrigin(new Response(outcome.body, res), {
     ...options,
     cacheable: true,
-    status: { fwd: "uri-miss", stored: true, ttl: outcome.ttl },
+    status: { fwd: "uri-miss", stored: true, ttl: outcome.ttl, ...(shielded ? { detail: "shield" } : {}) },
   });
 }

@@ -12,6 +12,7 @@ import { forwardHeaders } from "../policy/forwarding";
 import { responseTags } from "../policy/tags";
 import { variantKey, varyNames } from "../policy/vary";
 import type { RouteTiers } from "../rules/types";
+import type { ShieldRole } from "../shield/client";
 import type { Ctx } from "./context";
 import { ENTRY_VERSION, type ResponseMeta, type VaryMeta } from "../tiers/entry";
 import { KV_MAX_BODY } from "../tiers/kv";
@@ -25,6 +26,8 @@ export interface Fetched {
   res: Response;
   requestTime: number;
   responseTime: number;
+  /** Through the shield: "leader" stores in every tier, "follower" leaves KV to the leader. */
+  shield?: ShieldRole;
 }
 
 /** Fetches the whole GET representation for the cache (a HEAD miss fills the GET entry, as Varnish does). */
@@ -35,6 +38,15 @@ export async function fetchForCache(c: Ctx, validators: readonly [string, string
   const requestTime = c.deps.clock.now();
   const t0 = Date.now();
   try {
+    // Misses of a shielded route ask the key's shield; revalidations (validators) go straight to the origin.
+    if (c.route.shield && c.deps.shield && validators.length === 0) {
+      const url = originUrl(c.rules.origin, c.target);
+      const got = await c.deps.shield(c.primary.key, { url, headers, timeoutMs: c.route.originTimeoutMs });
+      if (got) {
+        c.rec.originStatus = got.res.status;
+        return { res: got.res, requestTime, responseTime: c.deps.clock.now(), shield: got.role };
+      }
+    }
     const res = await fetchOrigin(
       { url: originUrl(c.rules.origin, c.target), method: "GET", headers, body: null, timeoutMs: c.route.originTimeoutMs },
       c.deps.clock,

@@ -61,6 +61,7 @@ function compileRoute(route: RouteRule, index: number, d: RouteSettings): Compil
     tags: Object.freeze([...(route.tags ?? d.tags ?? B.tags)]),
     debug: route.debug ?? d.debug ?? B.debug,
     log: route.log ?? d.log ?? B.log,
+    shield: route.shield ?? d.shield ?? B.shield,
   };
 }
 

@@ -42,6 +42,7 @@ export const BUILTIN_DEFAULTS = deepFreeze({
   tags: [] as readonly string[],
   debug: false,
   log: "all" as LogSetting,
+  shield: false,
 });
 
 /**

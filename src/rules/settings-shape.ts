@@ -170,6 +170,7 @@ export const SETTINGS_SHAPE: ShapeOf<RouteSettings> = {
   tags: stringList(tagName),
   debug: bool,
   log: logSetting,
+  shield: bool,
 };
 
 /** Hints for settings written one level too high (`"edge": 60` instead of `"ttl": {"edge": 60}`). */

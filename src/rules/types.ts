@@ -87,6 +87,8 @@ export interface RouteSettings {
   debug?: boolean;
   /** Which requests write their log line: every one, failures only, or failures and this share (0..1) of the rest. */
   log?: LogSetting;
+  /** Misses go through the origin shield: one origin fetch per key for the whole site. */
+  shield?: boolean;
 }
 
 export type LogSetting = "all" | "errors" | number;
@@ -182,6 +184,7 @@ export interface CompiledRoute {
   tags: readonly string[];
   debug: boolean;
   log: LogSetting;
+  shield: boolean;
 }
 
 export interface RouteTiers {

@@ -108,6 +108,7 @@ describe("edge-cache rules explain", () => {
         maxVariants: 16,
         log: "all",
         tags: [],
+        shield: false,
       },
       tiers: { edge: true, kv: false },
     });

@@ -17,6 +17,7 @@ const SETTINGS = {
   maxVariants: 16,
   log: "all",
   tags: ["html"],
+  shield: false,
 };
 
 function setup() {

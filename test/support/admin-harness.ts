@@ -21,6 +21,7 @@ export interface AdminHarnessOptions {
   wrapKv?: (kv: KVNamespace) => KVNamespace;
   /** Seams for multi-location tests (test/support/locations.ts). */
   wrapCoordinator?: WorkerOptions["wrapCoordinator"];
+  wrapShield?: WorkerOptions["wrapShield"];
   cacheName?: string;
 }
 
@@ -36,6 +37,7 @@ export function adminHarness(options: AdminHarnessOptions = {}) {
     env: { ADMIN_TOKEN: TOKEN, ALLOWED_ORIGINS: origin.url, ...options.env },
     wrapKv: options.wrapKv,
     wrapCoordinator: options.wrapCoordinator,
+    wrapShield: options.wrapShield,
     cacheName: options.cacheName,
   });
 

@@ -5,10 +5,12 @@
  * one clock. Each location may wrap its bindings (KV delays, coordinator faults).
  */
 import type { CoordinatorApi, CoordinatorWrapper } from "../../src/coordinator/client";
+import type { ShieldWrapper } from "../../src/shield/client";
 import { adminHarness, type AdminHarnessOptions } from "./admin-harness";
 import { TestClock } from "./harness";
 
-export interface LocationsOptions extends Omit<AdminHarnessOptions, "clock" | "cacheName" | "wrapKv" | "wrapCoordinator"> {
+export interface LocationsOptions extends Omit<AdminHarnessOptions, "clock" | "cacheName" | "wrapKv" | "wrapCoordinator" | "wrapShield"> {
+  wrapShield?: (location: number) => AdminHarnessOptions["wrapShield"];
   wrapKv?: (kv: KVNamespace, location: number) => KVNamespace;
   wrapCoordinator?: (location: number) => AdminHarnessOptions["wrapCoordinator"];
 }
@@ -26,6 +28,7 @@ export function locations(count: number, options: LocationsOptions & { site?: st
       cacheName: `location-${i}-${run}`,
       wrapKv: options.wrapKv && ((kv) => options.wrapKv!(kv, i)),
       wrapCoordinator: options.wrapCoordinator?.(i),
+      wrapShield: options.wrapShield?.(i),
     }),
   );
   return { clock, sites, site };
@@ -79,4 +82,9 @@ export function delayedKv(clock: TestClock, delayMs: number) {
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
+}
+
+/** A shield wrapper that runs every fetch through `around`. */
+export function aroundShield(around: (call: () => Promise<Response>) => Promise<Response>): ShieldWrapper {
+  return (stub) => ({ fetch: (request) => around(() => stub.fetch(request)) });
 }

@@ -54,6 +54,7 @@ describe("decide: the proxy's decision as data", () => {
         maxVariants: 16,
         log: "all",
         tags: ["t"],
+        shield: false,
       },
       tiers: { edge: false, kv: true },
     });

@@ -55,6 +55,7 @@ describe("parseRules on valid files", () => {
       tags: [],
       debug: false,
       log: "all",
+      shield: false,
     });
   });
 
@@ -228,7 +229,7 @@ describe("parseRules on invalid files", () => {
     });
   });
 
-  const routeFields = "allowed fields here: name, match, ttl, status, origin, staleWhileRevalidate, staleIfError, heuristic, clientCacheControl, stripSetCookie, cacheAuthorized, originTimeout, maxVariants, key, bypass, tags, debug, log";
+  const routeFields = "allowed fields here: name, match, ttl, status, origin, staleWhileRevalidate, staleIfError, heuristic, clientCacheControl, stripSetCookie, cacheAuthorized, originTimeout, maxVariants, key, bypass, tags, debug, log, shield";
   const cases: [string, unknown, Problem[]][] = [
     ["a non-object", [], [error("$", "expected a rules file (an object), got array", "write it as { ... } with the fields $schema, version, origin, defaults, routes")]],
     ["no version or routes", {}, [error("$.version", 'missing required field "version"', 'add "version": 1'), error("$.routes", 'missing required field "routes"', 'add "routes": [ { "name": ..., "match": { "path": "/*" } } ]')]],

@@ -1,0 +1,56 @@
+/**
+ * Asking the shield: the Worker side. Any failure (an error, an overloaded shield,
+ * no answer within the route's origin timeout) means "fetch it yourself": the
+ * request goes on exactly as without a shield, and the failure is logged once.
+ */
+import { within, type Clock } from "../clock";
+import { SHIELD_ORIGIN, SHIELD_ROLE, SHIELD_TIMEOUT } from "./protocol";
+
+/** What the Worker holds of a shield: its fetch (tests wrap it to inject faults, as with wrapKv). */
+export interface ShieldStub {
+  fetch(request: Request): Promise<Response>;
+}
+export type ShieldWrapper = (stub: ShieldStub) => ShieldStub;
+
+/** How the shield answered: "leader" stores in every tier, "follower" in its own edge, "pass" is the origin's own answer. */
+export type ShieldRole = "leader" | "follower" | "pass";
+
+export interface ShieldAsk {
+  url: URL;
+  headers: Headers;
+  timeoutMs: number;
+}
+
+export type ShieldClient = (key: string, ask: ShieldAsk) => Promise<{ res: Response; role: ShieldRole } | null>;
+
+export function createShieldClient(options: {
+  namespace: DurableObjectNamespace<import("./object").Shield>;
+  wrap?: ShieldWrapper;
+  clock: Clock;
+  log(line: Record<string, unknown>): void;
+}): ShieldClient {
+  return async (key, ask) => {
+    const headers = new Headers(ask.headers);
+    headers.set(SHIELD_ORIGIN, ask.url.href);
+    headers.set(SHIELD_TIMEOUT, String(ask.timeoutMs));
+    let res: Response | null;
+    try {
+      const raw = options.namespace.get(options.namespace.idFromName(key)) as unknown as ShieldStub;
+      const stub = options.wrap ? options.wrap(raw) : raw;
+      res = await within(options.clock, ask.timeoutMs, stub.fetch(new Request("https://shield/", { headers })), null);
+      if (res === null) throw new Error(`no answer in ${ask.timeoutMs} ms`);
+    } catch (err) {
+      options.log({ msg: "shield-unavailable", fallback: "origin", error: err instanceof Error ? err.message : String(err) });
+      return null;
+    }
+    const role = res.headers.get(SHIELD_ROLE);
+    if (role === "leader" || role === "follower" || (role === "pass" && res.status !== 204)) {
+      const clean = new Headers(res.headers);
+      clean.delete(SHIELD_ROLE);
+      return { res: new Response(res.body, { status: res.status, statusText: res.statusText, headers: clean }), role };
+    }
+    await res.body?.cancel();
+    if (role === "overloaded" || role === "error") options.log({ msg: "shield-unavailable", fallback: "origin", error: role });
+    return null;
+  };
+}

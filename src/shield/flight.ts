@@ -1,0 +1,95 @@
+/**
+ * One origin fetch shared by every request the shield holds for a key. The first
+ * request starts it; the others join while it runs. Shared only when the answer
+ * may be shared: a response that must not be stored for others (no-store, private,
+ * Set-Cookie, Vary) or that declares a body over `SHIELD_MAX_BODY` goes to the
+ * request that started it alone, and the others are told to fetch it themselves.
+ * A shared body is kept in memory while it streams (at most `SHIELD_MAX_BODY`) and
+ * replayed to each waiter from its first byte; an origin error mid-body reaches
+ * every waiter as an error, never as a short body that looks complete.
+ */
+import { parseDirectives } from "../policy/cache-control";
+
+/** Bodies larger than this pass straight through (and are never held in the shield's memory). */
+export const SHIELD_MAX_BODY = 25 * 1024 * 1024;
+
+export type Head = { shared: true; status: number; headers: Headers; length: number | null } | { shared: false; res: Response };
+
+export class Flight {
+  readonly head: Promise<Head>;
+  waiters = 0;
+  private chunks: Uint8Array[] = [];
+  private size = 0;
+  private done = false;
+  private error: unknown = null;
+  private changed: Promise<void>;
+  private wake!: () => void;
+
+  constructor(answer: Promise<Response>, onSettled: () => void) {
+    this.changed = this.nextChange();
+    this.head = answer.then((res) => this.open(res, onSettled));
+    this.head.catch(onSettled);
+  }
+
+  /** A waiter's copy of the body, from its first byte. */
+  body(): ReadableStream<Uint8Array> {
+    let i = 0;
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        while (i >= this.chunks.length && !this.done && this.error === null) await this.changed;
+        if (i < this.chunks.length) controller.enqueue(this.chunks[i++]!);
+        else if (this.error !== null) controller.error(this.error);
+        else controller.close();
+      },
+    });
+  }
+
+  private open(res: Response, onSettled: () => void): Head {
+    const length = res.headers.has("content-length") ? Number(res.headers.get("content-length")) : null;
+    if (!shareable(res, length)) {
+      onSettled();
+      return { shared: false, res };
+    }
+    void this.pump(res.body, onSettled);
+    return { shared: true, status: res.status, headers: new Headers(res.headers), length };
+  }
+
+  private async pump(body: ReadableStream<Uint8Array> | null, onSettled: () => void): Promise<void> {
+    try {
+      if (body) {
+        for await (const chunk of body) {
+          this.size += chunk.byteLength;
+          if (this.size > SHIELD_MAX_BODY) throw new Error(`body over ${SHIELD_MAX_BODY} bytes without a Content-Length`);
+          this.chunks.push(chunk);
+          this.signal();
+        }
+      }
+      this.done = true;
+    } catch (err) {
+      this.error = err instanceof Error ? err : new Error(String(err));
+      this.chunks = [];
+    } finally {
+      this.signal();
+      onSettled();
+    }
+  }
+
+  private nextChange(): Promise<void> {
+    return new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  private signal(): void {
+    const wake = this.wake;
+    this.changed = this.nextChange();
+    wake();
+  }
+}
+
+/** Whether one answer may go to every waiter (RFC 9111 §3, §5.2.2.7; §4.1 for Vary, which the key does not cover). */
+function shareable(res: Response, length: number | null): boolean {
+  const cc = parseDirectives(res.headers.get("cache-control"));
+  if (cc.has("no-store") || cc.has("private")) return false;
+  if (res.headers.has("set-cookie") || res.headers.has("vary")) return false;
+  if (res.status === 206 || res.status === 101) return false;
+  return length === null || (Number.isFinite(length) && length <= SHIELD_MAX_BODY);
+}

@@ -1,0 +1,12 @@
+/**
+ * What a Worker and the shield say to each other over the Durable Object's fetch:
+ * the request carries the origin URL and the forwarded headers; the answer is the
+ * origin's (status, headers, streamed body) plus one header that says what the
+ * shield did.
+ */
+export const SHIELD_ORIGIN = "x-edge-cache-shield-origin";
+export const SHIELD_TIMEOUT = "x-edge-cache-shield-timeout";
+/** On the answer: "leader" (store in every tier), "follower" (another caller stores KV), "pass", "overloaded", "error". */
+export const SHIELD_ROLE = "x-edge-cache-shield";
+/** Most requests one key's shield holds at once; past it, callers fetch for themselves. */
+export const SHIELD_MAX_WAITERS = 1_000;

@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import { aroundShield, locations } from "../support/locations";
+import { origin } from "../support/origin";
+
+const SHIELDED = { routes: [{ name: "all", match: { path: "/*" }, ttl: { edge: 600, kv: 600 }, shield: true }] };
+const MAX_AGE = { "cache-control": "max-age=600" };
+
+async function until(done: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 2000 && !(await done()); i++) await new Promise((r) => setTimeout(r, 2));
+  expect(await done()).toBe(true);
+}
+
+describe("the origin shield", () => {
+  it("a herd across 4 locations, 5 requests each, costs the origin one fetch", async () => {
+    const { sites } = locations(4, SHIELDED);
+    const path = origin.path();
+    await origin.script(path, { body: "shared body", headers: MAX_AGE, hold: true });
+    const started = sites.flatMap((s) => Array.from({ length: 5 }, () => s.start(path)));
+    await until(async () => (await origin.held(path)) === 1);
+    // Let every location's leader reach the shield before the origin answers.
+    await new Promise((r) => setTimeout(r, 100));
+    await origin.release(path);
+    const bodies = await Promise.all(
+      started.map(async (s) => {
+        const res = await s.response;
+        const text = await res.text();
+        await s.done();
+        return { status: res.status, text, cacheStatus: res.headers.get("cache-status") ?? "" };
+      }),
+    );
+    expect(bodies.every((b) => b.status === 200 && b.text === "shared body")).toBe(true);
+    expect(bodies.filter((b) => b.cacheStatus.includes("detail=shield")).length).toBe(4);
+    expect(await origin.count(path)).toBe(1);
+    // Every location stored it in its own edge.
+    for (const s of sites) expect((await s.get(path)).cacheStatus).toMatch(/hit; .*detail=edge$/);
+  });
+
+  it("uncacheable answers pass straight through: each location gets its own", async () => {
+    const { sites } = locations(2, SHIELDED);
+    const path = origin.path();
+    await origin.script(path, { body: "private {n}", headers: { "cache-control": "private" } });
+    const [a, b] = await Promise.all(sites.map((s) => s.get(path)));
+    expect([a!.text, b!.text].sort()).toEqual(["private 1", "private 2"]);
+    expect(await origin.count(path)).toBe(2);
+  });
+
+  it("a shield that fails or is overloaded falls back to a direct origin fetch, with one log line", async () => {
+    const failing = aroundShield(async () => {
+      throw new Error("shield down");
+    });
+    const overloaded = aroundShield(async () => new Response(null, { status: 503, headers: { "x-edge-cache-shield": "overloaded" } }));
+    const { sites } = locations(2, { ...SHIELDED, wrapShield: (i) => (i === 0 ? failing : overloaded) });
+    for (const [i, s] of sites.entries()) {
+      const path = origin.path();
+      await origin.script(path, { body: "direct", headers: MAX_AGE });
+      const got = await s.get(path);
+      expect(got.status).toBe(200);
+      expect(got.text).toBe("direct");
+      expect(got.cacheStatus).toMatch(/fwd=uri-miss; stored/);
+      expect(got.cacheStatus).not.toContain("shield");
+      expect(s.logs.filter((l) => l.msg === "shield-unavailable")).toEqual([
+        expect.objectContaining({ fallback: "origin", error: i === 0 ? "shield down" : "overloaded" }),
+      ]);
+    }
+  });
+
+  it("a shield failing halfway through a body: no truncated entry, and the next request gets the whole answer", async () => {
+    let cuts = 1;
+    const cut = aroundShield(async (call) => {
+      const res = await call();
+      if (cuts-- <= 0) return res;
+      const reader = res.body!.getReader();
+      const first = await reader.read();
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(first.value!.slice(0, 100));
+          controller.error(new Error("shield went away"));
+        },
+      });
+      return new Response(body, { status: res.status, headers: res.headers });
+    });
+    const { sites } = locations(2, { ...SHIELDED, wrapShield: (i) => (i === 0 ? cut : undefined) });
+    const path = origin.path();
+    await origin.script(path, { bodyBytes: 64 * 1024, headers: MAX_AGE });
+    const first = sites[0]!.start(path);
+    const res = await first.response;
+    // The client sees an error, never a short body that looks complete.
+    await expect(res.arrayBuffer()).rejects.toThrow();
+    await first.done();
+    const again = await sites[0]!.get(path);
+    expect(again.status).toBe(200);
+    expect(again.bytes.byteLength).toBe(64 * 1024);
+    expect(again.cacheStatus).not.toMatch(/hit/);
+    const elsewhere = await sites[1]!.get(path);
+    expect(elsewhere.bytes.byteLength).toBe(64 * 1024);
+  });
+});
