@@ -437,6 +437,40 @@ const rows: Row[] = [
     script: [{ headers: { "cache-control": "max-age=100", age: ["40", "90"] } }],
     steps: [{ cacheStatus: /stored; ttl=100/ }, { advance: 10, cacheStatus: "edge-cache; hit; ttl=50; detail=edge", header: ["age", "50"] }],
   },
+  // --- Vary (§4.1): selecting values normalized before they are matched and keyed ---
+  {
+    name: "§4.1 Vary: Accept: whitespace around list members does not make another variant",
+    settings: respect,
+    script: [{ headers: { "cache-control": "max-age=600", vary: "Accept" }, body: "v{n}" }],
+    steps: [
+      { headers: { accept: "text/html,application/json" }, body: "v1", cacheStatus: MISS_STORED },
+      { headers: { accept: " text/html ,  application/json" }, body: "v1", cacheStatus: HIT },
+      { headers: { accept: "application/json" }, body: "v2", cacheStatus: MISS_STORED, originCount: 2 },
+    ],
+  },
+  {
+    name: "§4.1 Vary: Accept-Language: tag case, order, spacing and q-values do not make another variant",
+    settings: respect,
+    script: [{ headers: { "cache-control": "max-age=600", vary: "Accept-Language" }, body: "v{n}" }],
+    steps: [
+      { headers: { "accept-language": "en-US, fr;q=0.5, de;q=0.5" }, body: "v1", cacheStatus: MISS_STORED },
+      { headers: { "accept-language": "DE;q=0.50,FR ; q=0.5,en-us;q=1.0" }, body: "v1", cacheStatus: HIT, originCount: 1 },
+      // The variant is chosen by q-value: another preference is another variant.
+      { headers: { "accept-language": "fr, en-US;q=0.5" }, body: "v2", cacheStatus: MISS_STORED, originCount: 2 },
+    ],
+  },
+  {
+    name: "§4.1 the variant cap counts meanings, not spellings",
+    settings: { ...respect, maxVariants: 2 },
+    script: [{ headers: { "cache-control": "max-age=600", vary: "Accept-Language" }, body: "v{n}" }],
+    steps: [
+      { headers: { "accept-language": "en" }, body: "v1", cacheStatus: MISS_STORED },
+      { headers: { "accept-language": "EN" }, body: "v1", cacheStatus: HIT },
+      { headers: { "accept-language": "en;q=1, " }, body: "v1", cacheStatus: HIT },
+      { headers: { "accept-language": "fr" }, body: "v2", cacheStatus: MISS_STORED },
+      { headers: { "accept-language": "de" }, body: "v3", cacheStatus: "edge-cache; fwd=uri-miss; detail=variant-cap", originCount: 3 },
+    ],
+  },
   // --- ranges (RFC 9110 §14) ---
   {
     name: "RFC 9110 §14.2 a Range on a cached 200 is answered 206 from the entry",
