@@ -4,7 +4,7 @@
  * the primary key and the request's values of the named headers. Pure.
  */
 import { normalizeAcceptLanguage } from "./accept-language";
-import { splitList } from "./cache-control";
+import { splitList } from "../http/fields";
 
 /** Lower-cased, sorted, de-duplicated names from Vary, "*" included; null when there is no Vary. */
 export function varyNames(headers: Headers): string[] | null {
