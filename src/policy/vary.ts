@@ -3,6 +3,8 @@
  * ignores Vary for our entries, so we do it: one entry per variant, at a key made of
  * the primary key and the request's values of the named headers. Pure.
  */
+import { normalizeAcceptLanguage } from "./accept-language";
+import { splitList } from "../http/fields";
 
 /** Lower-cased, sorted, de-duplicated names from Vary, "*" included; null when there is no Vary. */
 export function varyNames(headers: Headers): string[] | null {
@@ -25,16 +27,40 @@ export function acceptEncodingBucket(value: string): string {
 }
 
 /**
+ * Request fields whose value is a comma-separated list (RFC 9110 §5.6.1): the
+ * whitespace around members and empty members carry no meaning.
+ */
+const LIST_FIELDS: ReadonlySet<string> = new Set([
+  "accept", "accept-charset", "accept-encoding", "accept-language", "access-control-request-headers", "cache-control",
+  "connection", "expect", "forwarded", "if-match", "if-none-match", "pragma", "prefer", "te", "upgrade", "via",
+]);
+
+/**
+ * A selecting header's value as it is matched and keyed (§4.1 allows normalizing
+ * what does not change the meaning): Accept-Encoding by bucket, Accept-Language in
+ * its canonical spelling, a list without the whitespace around its members, any
+ * other value with its whitespace folded.
+ */
+export function selectingValue(name: string, raw: string): string {
+  if (name === "accept-encoding") return acceptEncodingBucket(raw);
+  const folded = raw.replace(/\s+/g, " ").trim();
+  if (name === "accept-language") {
+    const canonical = normalizeAcceptLanguage(folded);
+    if (canonical !== null) return canonical;
+  }
+  return LIST_FIELDS.has(name) ? splitList(folded).join(", ") : folded;
+}
+
+/**
  * §4.1: a stored response matches when each named header has the same value in both
- * requests; an absent header is not the same as an empty one (`null` vs `""`).
- * Values are compared after folding whitespace, a normalization §4.1 allows.
+ * requests, after `selectingValue`; an absent header is not the same as an empty one
+ * (`null` vs `""`). Used to store and to look up, so a variant is one meaning, and
+ * the variant cap counts meanings, not spellings.
  */
 export function variantKey(primary: string, epoch: number, names: readonly string[], requestHeaders: Headers): string {
   const dims = names.map((name) => {
     const raw = requestHeaders.get(name);
-    if (raw === null) return [name, null];
-    const value = name === "accept-encoding" ? acceptEncodingBucket(raw) : raw.replace(/\s+/g, " ").trim();
-    return [name, value];
+    return [name, raw === null ? null : selectingValue(name, raw)];
   });
   return `${primary}\nvary@${epoch}:${JSON.stringify(dims)}`;
 }

@@ -62,13 +62,36 @@ describe("variantKey (§4.1)", () => {
   });
 
   it("§4.1 values are compared after folding whitespace", () => {
-    expect(key({ "accept-language": "en,  de" })).toBe(key({ "accept-language": "en, de" }));
-    expect(key({ "accept-language": "en,\tde" })).toBe(key({ "accept-language": "en, de" }));
-    expect(key({ "accept-language": "en,de" })).not.toBe(key({ "accept-language": "en, de" }));
+    const custom = (v: string) => key({ "x-custom": v }, ["x-custom"]);
+    expect(custom("a,  b")).toBe(custom("a, b"));
+    expect(custom("a,\tb")).toBe(custom("a, b"));
+    // Not a list we know: a comma may be part of the value.
+    expect(custom("a,b")).not.toBe(custom("a, b"));
   });
 
-  it("§4.1 values keep their case (only names are case-insensitive)", () => {
-    expect(key({ "accept-language": "EN" })).not.toBe(key({ "accept-language": "en" }));
+  it("§4.1 values keep their case (only names are case-insensitive), Accept-Language's tags aside", () => {
+    expect(key({ "x-custom": "EN" }, ["x-custom"])).not.toBe(key({ "x-custom": "en" }, ["x-custom"]));
+    expect(key({ "accept-language": "EN" })).toBe(key({ "accept-language": "en" }));
+  });
+
+  it("§4.1 list headers: the whitespace around members and empty members do not count", () => {
+    const accept = (v: string) => key({ accept: v }, ["accept"]);
+    expect(accept("text/html,application/json")).toBe(accept("text/html , application/json"));
+    expect(accept(" text/html,\t,application/json ")).toBe(accept("text/html, application/json"));
+    expect(accept("text/html, application/json")).not.toBe(accept("application/json, text/html"));
+    expect(accept("text/html")).not.toBe(accept("text/plain"));
+  });
+
+  it("§4.1 Accept-Language: one variant per meaning", () => {
+    const al = (v: string) => key({ "accept-language": v });
+    expect(al("en-US,fr;q=0.5")).toBe(al("FR;q=0.50 , en-us"));
+    expect(al("en, fr")).toBe(al("fr, en"));
+    expect(al("en;q=1.0")).toBe(al("en"));
+    expect(al("en, fr;q=0.5")).not.toBe(al("fr, en;q=0.5"));
+    expect(al("en")).not.toBe(al("en-GB"));
+    expect(al("en, fr;q=0")).not.toBe(al("en"));
+    expect(al("en;q=2")).not.toBe(al("en"));
+    expect(al("en")).toBe('https://x.test/p\nvary@1:[["accept-language","en"]]');
   });
 
   it("buckets Accept-Encoding, so browsers of one class share a variant", () => {
