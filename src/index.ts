@@ -8,14 +8,14 @@ import { createAdmin } from "./admin/handle";
 import { adminPath } from "./admin/prefix";
 import { systemClock, type Clock } from "./clock";
 import { createCollapser } from "./pipeline/collapse";
-import { originUrl } from "./http/origin";
-import { createProxy } from "./pipeline/proxy";
+import { wasSent } from "./http/origin";
+import { createProxy, pass, type ProxyDeps } from "./pipeline/proxy";
+import { Recorder } from "./pipeline/recorder";
 import { createPurgeStore } from "./purge/state";
 import { errorResponse, requestTooLarge } from "./http/respond";
 import type { CompiledRules } from "./rules/types";
 import { edgeTier } from "./tiers/edge";
 import { kvTier } from "./tiers/kv";
-import { appendCacheStatus } from "./http/cache-status";
 import type { WorkerEnv } from "./env";
 import { countingWrites } from "./stats/kv-writes";
 import { createIsolateStats } from "./stats/recorder";
@@ -70,7 +70,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
     const site = siteName(env);
     const coordinator = () => coordinatorFor(env, site, options.wrapCoordinator);
     const purges = createPurgeStore({ site, coordinator, kv: env.CACHE_KV, clock, log });
-    const proxy = createProxy({
+    const deps: ProxyDeps = {
       rules: () => rulesSource.rules(env),
       tiers,
       collapser,
@@ -79,13 +79,14 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
       purges: { verdict: async (entry, url, background) => (await purges.current(background)).verdict(entry, url) },
       stats,
       shield: createShieldClient({ namespace: env.SHIELD, wrap: options.wrapShield, clock, log }),
-    });
-    return { env, proxy, admin: createAdmin({ rules: rulesSource, purges, tiers, now, log, stats }) };
+    };
+    const proxy = createProxy(deps);
+    return { env, deps, proxy, admin: createAdmin({ rules: rulesSource, purges, tiers, now, log, stats }) };
   }
 
   return {
     async fetch(request, bindings, ctx) {
-      const { env, proxy, admin } = await (wired ??= wire(bindings));
+      const { env, deps, proxy, admin } = await (wired ??= wire(bindings));
       const url = new URL(request.url);
       // Before any rule or check: admin paths never reach the proxy, so never the origin or a cache.
       const adminRoute = adminPath(url.pathname);
@@ -95,7 +96,10 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
       try {
         return await proxy(request, ctx);
       } catch (err) {
-        // A bug of ours must not take the site down: go to the origin as if we were not here.
+        // A bug of ours must not take the site down: go to the origin as a bypass would
+        // (hop-by-hop and internal headers stripped, the timeout, no-store, manual
+        // redirects), but only when nothing was sent yet and the body is still unread:
+        // the same request never reaches the origin twice.
         const line = { msg: "proxy-error", error: err instanceof Error ? err.stack : String(err) };
         // The log seam may be what failed: then the line goes to stderr.
         try {
@@ -103,13 +107,15 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
         } catch {
           console.error(JSON.stringify(line));
         }
+        const status = { fwd: "bypass", detail: "error" } as const;
+        if (wasSent(request) || request.bodyUsed) {
+          await request.body?.cancel().catch(() => {});
+          return errorResponse(502, "Bad Gateway: the request failed on our side after it was sent to the origin; it was not sent again", status);
+        }
         try {
-          const res = await fetch(originUrl((await rulesSource.rules(env)).origin, url), request);
-          const headers = new Headers(res.headers);
-          appendCacheStatus(headers, { fwd: "bypass", detail: "error" });
-          return new Response(res.body, { status: res.status, headers });
+          return await pass(deps, request, await deps.rules(), url, new Recorder(), status);
         } catch {
-          return errorResponse(502, "Bad Gateway: the origin could not be reached", { fwd: "bypass", detail: "error" });
+          return errorResponse(502, "Bad Gateway: the origin could not be reached", status);
         }
       }
     },

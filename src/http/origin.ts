@@ -24,6 +24,18 @@ export class OriginTimeoutError extends Error {
 }
 
 
+/** Requests the origin has been asked for (any attempt): the exception fallback must never send one again. */
+const sent = new WeakSet<Request>();
+
+/** Marks `request` as sent to the origin, before the send: a failure mid-way counts as sent. */
+export function noteSent(request: Request): void {
+  sent.add(request);
+}
+
+export function wasSent(request: Request): boolean {
+  return sent.has(request);
+}
+
 interface OriginFetch {
   url: URL;
   method: string;

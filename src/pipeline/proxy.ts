@@ -4,7 +4,7 @@
  * steps beside this file (lookup, miss, revalidate, store, deliver) do the I/O.
  */
 import type { CacheStatus } from "../http/cache-status";
-import { fetchOrigin, originUrl } from "../http/origin";
+import { fetchOrigin, noteSent, originUrl } from "../http/origin";
 import { errorResponse, originFailure } from "../http/respond";
 import { bypassVerdict } from "../policy/bypass";
 import { buildCacheKey } from "../policy/cache-key";
@@ -92,8 +92,9 @@ function logged(setting: LogSetting, status: number, originStatus: number | null
 }
 
 /** Straight to the origin and back, nothing stored: no rule, a bypass, or an uncacheable method. */
-async function pass(deps: ProxyDeps, request: Request, rules: CompiledRules, url: URL, rec: Recorder, status: CacheStatus): Promise<Response> {
+export async function pass(deps: ProxyDeps, request: Request, rules: CompiledRules, url: URL, rec: Recorder, status: CacheStatus): Promise<Response> {
   const t0 = Date.now();
+  noteSent(request);
   try {
     const res = await fetchOrigin(
       {

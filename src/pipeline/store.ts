@@ -6,7 +6,7 @@
  * the background (`ctx.waitUntil`).
  */
 import { declaredLength, stripHopByHop } from "../http/headers";
-import { fetchOrigin, originUrl } from "../http/origin";
+import { fetchOrigin, noteSent, originUrl } from "../http/origin";
 import { retentionSeconds, storeVerdict, type NoStoreReason, type StoreVerdict } from "../policy/freshness";
 import { forwardHeaders } from "../policy/forwarding";
 import { responseTags } from "../policy/tags";
@@ -37,6 +37,7 @@ export async function fetchForCache(c: Ctx, validators: readonly [string, string
   for (const [k, v] of validators) headers.set(k, v);
   const requestTime = c.deps.clock.now();
   const t0 = Date.now();
+  noteSent(c.request);
   try {
     // Misses of a shielded route ask the key's shield; revalidations (validators) go straight to the origin.
     if (c.route.shield && c.deps.shield && validators.length === 0) {

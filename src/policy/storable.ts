@@ -14,6 +14,7 @@ export type NoStoreReason =
   | "private"
   | "set-cookie"
   | "vary-star"
+  | "cors-origin"
   | "status"
   | "must-understand"
   | "no-freshness"
@@ -79,6 +80,19 @@ export const NO_STORE_CHECKS: readonly NoStoreCheck[] = [
     // §4.1: Vary: * never matches a later request.
     const vary = facts.headers.get("vary");
     return vary !== null && vary.split(",").some((v) => v.trim() === "*") ? "vary-star" : null;
+  },
+  function corsOneOrigin({ facts }) {
+    // Fetch standard §3.2.5: an Access-Control-Allow-Origin that names one origin (an
+    // origin reflecting the request's Origin) is that origin's answer. Without
+    // `Vary: Origin` a stored copy would grant it to every other origin, or refuse
+    // them all; with it, the variant machinery keys on Origin as the origin asked.
+    // We do not add the Vary ourselves: the origin did not ask for it, downstream
+    // caches would not see it, and every Origin value a client invents would be one
+    // more variant (filling maxVariants). Not storing costs only these answers' hits.
+    const allow = facts.headers.get("access-control-allow-origin");
+    if (allow === null || allow.trim() === "*") return null;
+    const vary = (facts.headers.get("vary") ?? "").split(",").map((v) => v.trim().toLowerCase());
+    return vary.includes("origin") ? null : "cors-origin";
   },
   function setCookie({ route, facts }) {
     // Set-Cookie would hand one user's session to the next (ARCHITECTURE.md, invariant 1).

@@ -226,7 +226,7 @@ describe("failing storage never fails a request", () => {
     expect(again.bytes.length).toBe(512 * 1024);
   });
 
-  it("an exception in the pipeline still gets the request to the origin", async () => {
+  it("an exception in the pipeline after the request was sent: a clear 502, never a second send (see attack-fallback.test.ts)", async () => {
     const worker = createWorker({
       rules: originRules(),
       log: () => {
@@ -237,8 +237,10 @@ describe("failing storage never fails a request", () => {
     await origin.script(path, { body: "still here" });
     const ctx = createExecutionContext();
     const res = await worker.fetch!(new Request(`${SITE}${path}`) as never, env, ctx);
-    expect(await res.text()).toBe("still here");
+    expect(res.status).toBe(502);
+    expect(await res.text()).toContain("it was not sent again");
     expect(res.headers.get("cache-status")).toBe("edge-cache; fwd=bypass; detail=error");
     await waitOnExecutionContext(ctx);
+    expect(await origin.count(path)).toBe(1);
   });
 });
