@@ -22,7 +22,7 @@ export type ZonePurgeResult =
   | { called: true; ok: true; calls: number }
   | { called: true; ok: false; calls: number; error: string };
 
-/** The bodies to send for one purge: none for route and pattern purges, which only we understand. */
+/** The bodies to send for one purge: none for route purges, which only we understand. */
 export function zonePurgeBodies(purge: PurgeRequest): Record<string, unknown>[] {
   switch (purge.kind) {
     case "everything":
@@ -35,7 +35,6 @@ export function zonePurgeBodies(purge: PurgeRequest): Record<string, unknown>[] 
     case "tags":
       return batches(purge.values).map((tags) => ({ tags }));
     case "routes":
-    case "patterns":
       return [];
     default:
       return purge satisfies never;
@@ -54,7 +53,7 @@ export async function purgeZone(config: ZoneConfig, purge: PurgeRequest, fetcher
     return { called: false, reason: "CF_API_TOKEN and CF_ZONE_ID are not both set" };
   }
   const bodies = zonePurgeBodies(purge);
-  if (bodies.length === 0) return { called: false, reason: `${purge.kind === "patterns" ? "pattern" : "route"} purges have no equivalent in Cloudflare's cache` };
+  if (bodies.length === 0) return { called: false, reason: "route purges have no equivalent in Cloudflare's cache" };
   const base = (config.CF_API_BASE || CF_API_DEFAULT).replace(/\/+$/, "");
   const endpoint = `${base}/zones/${encodeURIComponent(config.CF_ZONE_ID)}/purge_cache`;
   let calls = 0;

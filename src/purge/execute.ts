@@ -28,7 +28,7 @@ export interface PurgeDeps {
 
 export interface PurgeAnswer {
   purged:
-    | { kind: "urls" | "prefixes" | "tags" | "routes" | "patterns"; values: string[]; soft: boolean }
+    | { kind: "urls" | "prefixes" | "tags" | "routes"; values: string[]; soft: boolean }
     | { kind: "everything"; soft: boolean };
   /** The coordinator's sequence number for this purge: purges are applied in this order. */
   sequence: number;
@@ -87,8 +87,7 @@ export async function executePurge(deps: PurgeDeps, purge: PurgeRequest): Promis
       break;
     }
     case "tags":
-    case "patterns":
-      target = { kind: purge.kind, values: purge.values };
+      target = { kind: "tags", values: purge.values };
       shown = purge.values;
       break;
     default:

@@ -1,146 +1,79 @@
 /**
- * Regular expressions for `X-Purge-Method: regex`, matched in linear time. A purge
- * pattern is checked against stored entries' URLs on lookups, so a pattern written to
- * be slow (`(a+)+$`, catastrophic backtracking in a backtracking engine like the
- * runtime's) must not cost more than a plain one. So patterns are compiled here to a
- * small program and run as a Thompson NFA (a Pike VM): the cost is at most the
- * program's length times the URL's, whatever the pattern. Pure.
+ * Regular expressions for `X-Purge-Method: regex`, bounded in length and in cost.
  *
- * The syntax is the common subset Varnish-speaking plugins send: literals, `.`,
- * `[...]`/`[^...]`, `\d \w \s` and escaped punctuation, `* + ? {n} {n,} {n,m}` (lazy
- * `?` suffixes accepted: only whether it matches counts), `( )`, `(?: )`, `|`, `^`, `$`.
- * No backreferences or lookaround (they cannot run in linear time).
+ * Purges are kept as records that every lookup checks (through the coordinator's
+ * hashed table or the KV copy), and a regular expression can be neither hashed nor
+ * run on every lookup at a bounded cost. So a pattern is checked here (length,
+ * syntax) and purged as its literal prefix: the text before the first special
+ * character of an anchored pattern (`^/blog/.*` -> `/blog/`), or the whole host for an
+ * unanchored one (`/.*`, what Varnish plugins send to empty the cache). That purges
+ * every URL the pattern matches and possibly more (a refetch), never less, and costs
+ * one prefix record whatever the pattern. Pure.
+ *
+ * The accepted syntax is the common subset plugins send: literals, `.`, `[...]`,
+ * `[^...]`, `\d \w \s` and escaped punctuation, `* + ? {n} {n,} {n,m}`, `( )`, `(?: )`,
+ * `|`, `^`, `$`. Backreferences and lookaround are refused.
  */
 
 /** Longest pattern accepted. */
 export const MAX_PATTERN_LENGTH = 256;
-/** Most program instructions, after `{n,m}` expansion: bounds the work per URL character. */
-const MAX_PROGRAM = 2048;
 /** Largest count in `{n,m}`. */
 const MAX_REPEAT = 64;
 
 type Test = (c: string) => boolean;
-type Node =
-  | { t: "char"; test: Test }
-  | { t: "seq"; items: Node[] }
-  | { t: "alt"; items: Node[] }
-  | { t: "star" | "plus" | "opt"; node: Node }
-  | { t: "bol" | "eol" };
-type Op =
-  | { op: "char"; test: Test }
-  | { op: "split"; x: number; y: number }
-  | { op: "jmp"; x: number }
-  | { op: "bol" | "eol" | "match" };
+type Node = { t: "char"; test: Test } | { t: "seq"; items: Node[] } | { t: "alt"; items: Node[] } | { t: "star" | "plus" | "opt"; node: Node } | { t: "bol" | "eol" };
 
-export type CompiledPattern = { ok: true; program: readonly Op[] } | { ok: false; message: string };
+export type CheckedPattern = { ok: true; prefix: string } | { ok: false; message: string };
 
 class PatternError extends Error {}
 
-/** Compiles a pattern, or says what in it is not accepted. */
-export function compilePattern(source: string): CompiledPattern {
+/** Checks a pattern and gives the literal path prefix every URL it matches starts with ("" = any). */
+export function checkPattern(source: string): CheckedPattern {
   if (source.length === 0) return { ok: false, message: "the pattern is empty" };
   if (source.length > MAX_PATTERN_LENGTH) return { ok: false, message: `the pattern is longer than ${MAX_PATTERN_LENGTH} characters` };
   try {
     const parser = new Parser(source);
-    const ast = parser.alternation();
+    parser.alternation();
     if (parser.i < source.length) throw new PatternError(`unmatched ")" at ${parser.i}`);
-    const program: Op[] = [];
-    emit(ast, program);
-    program.push({ op: "match" });
-    return { ok: true, program };
   } catch (err) {
     if (err instanceof PatternError) return { ok: false, message: err.message };
     throw err;
   }
+  return { ok: true, prefix: literalPrefix(source) };
 }
 
-/** Whether the pattern matches anywhere in `subject` (as `RegExp.prototype.test`, unanchored). */
-export function patternMatches(program: readonly Op[], subject: string): boolean {
-  const seen = new Int32Array(program.length).fill(-1);
-  let current: number[] = [];
-  let gen = 0;
-  const add = (list: number[], pc: number, pos: number): void => {
-    if (seen[pc] === gen) return;
-    seen[pc] = gen;
-    const o = program[pc]!;
-    if (o.op === "jmp") add(list, o.x, pos);
-    else if (o.op === "split") {
-      add(list, o.x, pos);
-      add(list, o.y, pos);
-    } else if (o.op === "bol") {
-      if (pos === 0) add(list, pc + 1, pos);
-    } else if (o.op === "eol") {
-      if (pos === subject.length) add(list, pc + 1, pos);
-    } else list.push(pc);
-  };
-  for (let pos = 0; ; pos++) {
-    add(current, 0, pos);
-    if (current.some((pc) => program[pc]!.op === "match")) return true;
-    if (pos === subject.length) return false;
-    const c = subject[pos]!;
-    const next: number[] = [];
-    gen++;
-    for (const pc of current) {
-      const o = program[pc]!;
-      if (o.op === "char" && o.test(c)) add(next, pc + 1, pos + 1);
-    }
-    current = next;
+/** Whether `a|b` splits the whole pattern (outside groups and classes): then each branch is its own. */
+function topLevelAlternation(source: string): boolean {
+  let depth = 0;
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === "\\") i++;
+    else if (inClass) inClass = c !== "]";
+    else if (c === "[") inClass = true;
+    else if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === "|" && depth === 0) return true;
   }
+  return false;
 }
 
-function emit(node: Node, out: Op[]): void {
-  if (out.length > MAX_PROGRAM) throw new PatternError(`the pattern expands to more than ${MAX_PROGRAM} steps; use fewer or smaller {n,m} counts`);
-  switch (node.t) {
-    case "char":
-      out.push({ op: "char", test: node.test });
-      return;
-    case "bol":
-    case "eol":
-      out.push({ op: node.t });
-      return;
-    case "seq":
-      for (const item of node.items) emit(item, out);
-      return;
-    case "alt": {
-      const jumps: { op: "jmp"; x: number }[] = [];
-      node.items.forEach((item, i) => {
-        if (i === node.items.length - 1) return emit(item, out);
-        const split = { op: "split" as const, x: out.length + 1, y: 0 };
-        out.push(split);
-        emit(item, out);
-        const jmp = { op: "jmp" as const, x: 0 };
-        jumps.push(jmp);
-        out.push(jmp);
-        split.y = out.length;
-      });
-      for (const j of jumps) j.x = out.length;
-      return;
+/** The literal text after a leading `^`, up to the first special character; a quantified last character is dropped. */
+function literalPrefix(source: string): string {
+  if (!source.startsWith("^") || topLevelAlternation(source)) return "";
+  let out = "";
+  for (let i = 1; i < source.length; i++) {
+    const c = source[i]!;
+    if ("*+?{".includes(c)) return out.slice(0, -1);
+    if (c === "\\" && i + 1 < source.length && !/[A-Za-z0-9]/.test(source[i + 1]!)) {
+      if ("*+?{".includes(source[i + 2] ?? "")) return out;
+      out += source[++i];
+      continue;
     }
-    case "star": {
-      const start = out.length;
-      const split = { op: "split" as const, x: start + 1, y: 0 };
-      out.push(split);
-      emit(node.node, out);
-      out.push({ op: "jmp", x: start });
-      split.y = out.length;
-      return;
-    }
-    case "plus": {
-      const start = out.length;
-      emit(node.node, out);
-      out.push({ op: "split", x: start, y: out.length + 1 });
-      return;
-    }
-    case "opt": {
-      const split = { op: "split" as const, x: out.length + 1, y: 0 };
-      out.push(split);
-      emit(node.node, out);
-      split.y = out.length;
-      return;
-    }
-    default:
-      node satisfies never;
+    if (".[()^$|\\".includes(c)) return out;
+    out += c;
   }
+  return out;
 }
 
 const DIGIT: Test = (c) => c >= "0" && c <= "9";

@@ -8,8 +8,6 @@
  * still older than it. Pure: merging, pruning and the verdict are data in, data out.
  */
 
-import { compilePattern, patternMatches, type CompiledPattern } from "./pattern";
-
 export const PURGE_STATE_VERSION = 1;
 
 /** One purge of one target. `at` is ms since epoch; soft = mark stale, hard = gone. */
@@ -37,11 +35,9 @@ export interface PurgeState {
   urls: Readonly<Record<string, PurgeRecords>>;
   /** By `host/path?query` prefix, without the scheme (Cloudflare's prefix form). */
   prefixes: Readonly<Record<string, PurgeRecords>>;
-  /** By `host pattern`: a regular expression (see pattern.ts) over the path and query of that host's URLs. */
-  patterns: Readonly<Record<string, PurgeRecords>>;
 }
 
-export type PurgeKind = "tags" | "routes" | "urls" | "prefixes" | "patterns";
+export type PurgeKind = "tags" | "routes" | "urls" | "prefixes";
 
 /** A purge to record: one kind of target (already normalized) or everything. */
 export type PurgeTarget =
@@ -49,7 +45,7 @@ export type PurgeTarget =
   | { kind: "everything" };
 
 /** Most records kept per kind; past it the oldest fold into a purge of everything (see `boundState`). */
-export const MAX_RECORDS: Readonly<Record<PurgeKind, number>> = { urls: 1000, prefixes: 500, tags: 1000, routes: 200, patterns: 50 };
+export const MAX_RECORDS: Readonly<Record<PurgeKind, number>> = { urls: 1000, prefixes: 500, tags: 1000, routes: 200 };
 
 /**
  * How long a record matters. We take it that no entry is kept longer than this (a
@@ -59,10 +55,10 @@ export const MAX_RECORDS: Readonly<Record<PurgeKind, number>> = { urls: 1000, pr
  */
 export const RECORD_HORIZON_MS = 400 * 24 * 3600 * 1000;
 
-const KINDS: readonly PurgeKind[] = ["tags", "routes", "urls", "prefixes", "patterns"];
+const KINDS: readonly PurgeKind[] = ["tags", "routes", "urls", "prefixes"];
 
 export function emptyPurgeState(): PurgeState {
-  return { v: PURGE_STATE_VERSION, everything: [], tags: {}, routes: {}, urls: {}, prefixes: {}, patterns: {} };
+  return { v: PURGE_STATE_VERSION, everything: [], tags: {}, routes: {}, urls: {}, prefixes: {} };
 }
 
 /** Adds one record to a target's records, keeping only what can still change a verdict. */
@@ -90,27 +86,6 @@ function verdictOf(records: PurgeRecords | undefined, storedAt: number): "hard" 
   return verdict;
 }
 
-/** The key a pattern purge is kept under: the host it applies to, a space, the pattern. */
-export function patternKey(host: string, pattern: string): string {
-  return `${host} ${pattern}`;
-}
-
-// Compiled once per isolate and pattern; bounded like the records themselves.
-const programs = new Map<string, CompiledPattern>();
-
-function patternKeyMatches(key: string, url: URL): boolean {
-  const space = key.indexOf(" ");
-  if (key.slice(0, space) !== url.host) return false;
-  let compiled = programs.get(key);
-  if (compiled === undefined) {
-    if (programs.size >= 4 * MAX_RECORDS.patterns) programs.clear();
-    compiled = compilePattern(key.slice(space + 1));
-    programs.set(key, compiled);
-  }
-  // A pattern that does not compile was never recorded by us: match it, purging more rather than less.
-  return !compiled.ok || patternMatches(compiled.program, `${url.pathname}${url.search}`);
-}
-
 /** `host/path?query` of a URL: the form prefixes are kept in, so http and https meet. */
 export function prefixForm(url: URL): string {
   return `${url.host}${url.pathname}${url.search}`;
@@ -135,11 +110,6 @@ export function purgeVerdict(
   const form = prefixForm(url);
   for (const [prefix, records] of Object.entries(state.prefixes)) {
     if (form.startsWith(prefix)) found.push(verdictOf(records, entry.storedAt));
-  }
-  for (const [key, records] of Object.entries(state.patterns)) {
-    // The time test first: the pattern runs only for entries a record is recent enough to purge.
-    const verdict = verdictOf(records, entry.storedAt);
-    if (verdict !== null && patternKeyMatches(key, url)) found.push(verdict);
   }
   if (found.includes("hard")) return "hard";
   return found.includes("soft") ? "soft" : null;
@@ -190,7 +160,7 @@ export function mergeStates(a: PurgeState, b: PurgeState, now: number): PurgeSta
 export function boundState(state: PurgeState, now: number, caps: Readonly<Record<PurgeKind, number>> = MAX_RECORDS): PurgeState {
   const floor = now - RECORD_HORIZON_MS;
   let everything: PurgeRecords = state.everything.filter((r) => r.at >= floor);
-  const kept: Record<PurgeKind, Record<string, PurgeRecords>> = { tags: {}, routes: {}, urls: {}, prefixes: {}, patterns: {} };
+  const kept: Record<PurgeKind, Record<string, PurgeRecords>> = { tags: {}, routes: {}, urls: {}, prefixes: {} };
   for (const kind of KINDS) {
     const entries = Object.entries(state[kind])
       .map(([key, records]) => [key, records.filter((r) => r.at >= floor)] as const)
@@ -205,7 +175,7 @@ export function boundState(state: PurgeState, now: number, caps: Readonly<Record
   const softAll = everything.find((r) => r.soft)?.at ?? -Infinity;
   // A record is covered when a purge of everything at least as strong is at least as late.
   const uncovered = (r: PurgeRecord) => r.at > hardAll && (!r.soft || r.at > softAll);
-  const out: PurgeState = { ...emptyPurgeState(), everything };
+  const out: PurgeState = { v: PURGE_STATE_VERSION, everything, tags: {}, routes: {}, urls: {}, prefixes: {} };
   for (const kind of KINDS) {
     const map: Record<string, PurgeRecords> = {};
     for (const [key, records] of Object.entries(kept[kind])) {
@@ -228,8 +198,7 @@ export function parsePurgeState(value: unknown): PurgeState | null {
   if (everything === null) return null;
   const out: PurgeState = { ...emptyPurgeState(), everything };
   for (const kind of KINDS) {
-    // A state written before pattern purges existed has none.
-    const map = kind === "patterns" && value[kind] === undefined ? {} : value[kind];
+    const map = value[kind];
     if (!isObject(map)) return null;
     const parsed: Record<string, PurgeRecords> = {};
     for (const [key, records] of Object.entries(map)) {

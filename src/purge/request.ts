@@ -4,8 +4,7 @@
  * to write instead.
  */
 import { MAX_TAG_LENGTH } from "../policy/tags";
-import { compilePattern } from "./pattern";
-import { patternKey, type PurgeKind } from "./records";
+import type { PurgeKind } from "./records";
 
 /** Most targets in one purge request (Cloudflare's own API takes 30 to 100 per call). */
 export const MAX_PURGE_ITEMS = 100;
@@ -14,7 +13,7 @@ export type PurgeRequest =
   | { kind: PurgeKind; values: string[]; soft: boolean }
   | { kind: "everything"; soft: boolean };
 
-const FIELDS = ["urls", "prefixes", "tags", "routes", "patterns", "everything"] as const;
+const FIELDS = ["urls", "prefixes", "tags", "routes", "everything"] as const;
 const EXAMPLE = '{"urls": ["https://example.com/page"]}, {"prefixes": ["https://example.com/blog/"]}, {"tags": ["product-42"]}, {"routes": ["pages"]} or {"everything": true}';
 
 export type ParsedPurge = { ok: true; purge: PurgeRequest } | { ok: false; message: string };
@@ -76,12 +75,6 @@ function normalizeItem(kind: PurgeKind, item: string, base: URL): string | { err
       return item;
     case "routes":
       return item;
-    case "patterns": {
-      const compiled = compilePattern(item);
-      if (!compiled.ok) return { error: `is not an accepted pattern (${compiled.message}): ${JSON.stringify(item)}` };
-      // A pattern applies to the path and query of one site's URLs, as a Varnish ban on req.url does.
-      return patternKey(base.host, item);
-    }
     default:
       return kind satisfies never;
   }
@@ -107,8 +100,6 @@ function kindExample(kind: PurgeKind): string {
       return '["product-42"]';
     case "routes":
       return '["pages"]';
-    case "patterns":
-      return '["^/blog/.*\\.html$"]';
     default:
       return kind satisfies never;
   }

@@ -4,10 +4,11 @@
  *
  *   PURGE /page                              that URL (http and https), every variant of it
  *   PURGE /blog/*                            every URL under the prefix /blog/
- *   PURGE /.*  + X-Purge-Method: regex       a pattern over path and query (pattern.ts)
+ *   PURGE /.*  + X-Purge-Method: regex       a pattern over path and query, as its literal prefix (pattern.ts)
  *   PURGE /    + X-Purge-Tags: a, b          those tags (or Surrogate-Key: a b)
  *   + X-Purge-Soft: 1                        soft: mark stale instead of removing
  */
+import { checkPattern } from "./pattern";
 import { parsePurgeRequest, type ParsedPurge } from "./request";
 
 export function parseVarnishPurge(url: URL, headers: Headers): ParsedPurge {
@@ -32,7 +33,11 @@ export function parseVarnishPurge(url: URL, headers: Headers): ParsedPurge {
     } catch {
       return fail("the pattern in the URL is not valid percent-encoding");
     }
-    return parsePurgeRequest({ patterns: [pattern], soft }, url);
+    // A request target starts with "/": the pattern is read from the start of the path, as plugins mean it.
+    const checked = checkPattern(`^${pattern}`);
+    if (!checked.ok) return fail(`X-Purge-Method: regex: the pattern is not accepted (${checked.message}): ${JSON.stringify(pattern)}`);
+    // Purged as its literal prefix (pattern.ts): at least every URL the pattern matches.
+    return parsePurgeRequest({ prefixes: [`${url.origin}${checked.prefix.startsWith("/") ? checked.prefix : "/"}`], soft }, url);
   }
   if (method !== "default" && method !== "exact" && method !== "url") {
     return fail(`X-Purge-Method must be regex (or absent, default or exact), got ${JSON.stringify(method)}`);
