@@ -14,6 +14,7 @@ import { parseVarnishPurge } from "../purge/varnish";
 import { tokenFingerprint, tokenMatches } from "./auth";
 import type { AdminDeps } from "./context";
 import { allowed, parseAllowList, type AllowList } from "./ip-allow";
+import { weakTokenMessage } from "./token-strength";
 import { runPurge } from "./purge";
 
 export function createPurgeMethod(deps: AdminDeps) {
@@ -32,7 +33,7 @@ export function createPurgeMethod(deps: AdminDeps) {
     await request.body?.cancel().catch(() => {});
     const url = new URL(request.url);
     const log = (line: Record<string, unknown>) => deps.log({ msg: "admin", action: "PURGE", method: "PURGE", url: url.href, ...line });
-    const tokens = [env.PURGE_TOKEN, env.ADMIN_TOKEN].filter((t): t is string => typeof t === "string" && t.trim() !== "");
+    const tokens = usableTokens(env, deps);
     const list = allowListOf(env);
     if (tokens.length === 0 && list.ranges.length === 0) {
       log({ result: "disabled", status: 405 });
@@ -66,6 +67,18 @@ export function createPurgeMethod(deps: AdminDeps) {
     log({ targets: outcome.targets, result: outcome.result, status: outcome.response.status, ...who });
     return outcome.response;
   };
+}
+
+/** The configured tokens long enough to be used; a short one is ignored (as the admin API refuses it), and logged. */
+function usableTokens(env: WorkerEnv, deps: AdminDeps): string[] {
+  const out: string[] = [];
+  for (const [name, token] of [["PURGE_TOKEN", env.PURGE_TOKEN], ["ADMIN_TOKEN", env.ADMIN_TOKEN]] as const) {
+    if (typeof token !== "string" || token.trim() === "") continue;
+    const weak = weakTokenMessage(token, name);
+    if (weak === null) out.push(token);
+    else deps.log({ msg: "purge-token-ignored", reason: weak });
+  }
+  return out;
 }
 
 function presentedToken(headers: Headers): string | null {

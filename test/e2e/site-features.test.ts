@@ -16,7 +16,7 @@ import { freePort, npmStart, stop, untilRunning, type Started } from "../support
 const RUN = `run=${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
 const CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
-const TOKEN = "e2e-admin-token";
+const TOKEN = "e2e-admin-token-0123456789abcdefghij";
 
 async function send(url: string, init: { method?: string; headers?: Record<string, string> } = {}) {
   const res = await request(url, { method: (init.method ?? "GET") as "GET", headers: init.headers });

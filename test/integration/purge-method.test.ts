@@ -7,7 +7,7 @@ import { adminHarness, TOKEN } from "../support/admin-harness";
 import { SITE } from "../support/harness";
 import { origin } from "../support/origin";
 
-const PURGE_TOKEN = "cms-purge-token-0123456789";
+const PURGE_TOKEN = "cms-purge-token-0123456789abcdefghij";
 
 function setup(env: Record<string, string> = { PURGE_TOKEN }) {
   const id = crypto.randomUUID().slice(0, 8);
@@ -116,9 +116,11 @@ describe("who may PURGE", () => {
     expect(await origin.count(path)).toBe(0);
   });
 
-  it("the admin token works as well as the purge token", async () => {
+  it("the admin token works as well as the purge token; a token under 32 characters is never accepted", async () => {
     const { h, base } = setup();
     expect((await purge(h, `${base}/x`, { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+    const short = setup({ PURGE_TOKEN: "short-token" });
+    expect((await purge(short.h, `${short.base}/x`, { "x-purge-token": "short-token" })).status).toBe(401);
   });
 
   it("PURGE_ALLOW lets listed addresses (IPs, IPv4 and IPv6 ranges) purge without a token, checked against CF-Connecting-IP", async () => {
