@@ -10,6 +10,10 @@ export interface WorkerEnv extends Env {
   ADMIN_TOKEN?: string;
   /** Hosts or origins (comma-separated) an uploaded rules file may name as `origin`, besides the deployment's own. */
   ALLOWED_ORIGINS?: string;
+  /** Bearer token for `PURGE` requests only (the one to give a CMS plugin); ADMIN_TOKEN works too. */
+  PURGE_TOKEN?: string;
+  /** IPs and CIDR ranges (comma or space separated) that may send `PURGE` without a token, matched against CF-Connecting-IP. */
+  PURGE_ALLOW?: string;
   /** With CF_ZONE_ID: purges also clear the zone's own cache through Cloudflare's API. */
   CF_API_TOKEN?: string;
   CF_ZONE_ID?: string;

@@ -6,6 +6,7 @@
 import { createRulesSource } from "./rules/active";
 import { createAdmin } from "./admin/handle";
 import { adminPath } from "./admin/prefix";
+import { createPurgeMethod } from "./admin/purge-method";
 import { systemClock, type Clock } from "./clock";
 import { createCollapser } from "./pipeline/collapse";
 import { wasSent } from "./http/origin";
@@ -81,16 +82,19 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
       shield: createShieldClient({ namespace: env.SHIELD, wrap: options.wrapShield, clock, log }),
     };
     const proxy = createProxy(deps);
-    return { env, deps, proxy, admin: createAdmin({ rules: rulesSource, purges, tiers, now, log, stats }) };
+    const adminDeps = { rules: rulesSource, purges, tiers, now, log, stats };
+    return { env, deps, proxy, admin: createAdmin(adminDeps), purgeMethod: createPurgeMethod(adminDeps) };
   }
 
   return {
     async fetch(request, bindings, ctx) {
-      const { env, deps, proxy, admin } = await (wired ??= wire(bindings));
+      const { env, deps, proxy, admin, purgeMethod } = await (wired ??= wire(bindings));
       const url = new URL(request.url);
       // Before any rule or check: admin paths never reach the proxy, so never the origin or a cache.
       const adminRoute = adminPath(url.pathname);
       if (adminRoute !== null) return admin(request, adminRoute, env);
+      // Varnish-style purges from CMS plugins: answered here, never passed to the origin.
+      if (request.method === "PURGE") return purgeMethod(request, env);
       const tooLarge = requestTooLarge(request);
       if (tooLarge) return errorResponse(tooLarge.status, tooLarge.message, { fwd: "bypass", detail: "too-large" });
       try {

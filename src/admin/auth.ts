@@ -85,8 +85,13 @@ export async function authorize(request: Request, url: URL, configured: string |
   const match = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
   if (!match) return { ok: false, reason: "missing", fingerprint: null, response: unauthorized() };
   const presented = match[1]!;
-  const [a, b] = await Promise.all([sha256(presented), sha256(configured)]);
   const fingerprint = await tokenFingerprint(presented);
-  if (!crypto.subtle.timingSafeEqual(a, b)) return { ok: false, reason: "wrong", fingerprint, response: unauthorized() };
+  if (!(await tokenMatches(presented, configured))) return { ok: false, reason: "wrong", fingerprint, response: unauthorized() };
   return { ok: true, fingerprint };
+}
+
+/** Constant-time comparison of a presented token with a configured one. */
+export async function tokenMatches(presented: string, configured: string): Promise<boolean> {
+  const [a, b] = await Promise.all([sha256(presented), sha256(configured)]);
+  return crypto.subtle.timingSafeEqual(a, b);
 }

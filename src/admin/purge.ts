@@ -2,10 +2,10 @@
  * `POST /.edge-cache/purge`: one kind of target per request, JSON in, JSON out.
  */
 import { executePurge } from "../purge/execute";
-import { parsePurgeRequest } from "../purge/request";
+import { parsePurgeRequest, type PurgeRequest } from "../purge/request";
 import { jsonResponse } from "../http/respond";
 import { readJson } from "./body";
-import type { AdminHandler } from "./context";
+import type { AdminContext, AdminHandler, AdminOutcome } from "./context";
 
 /** A purge body is a short list; anything bigger is a mistake. */
 export const MAX_PURGE_BODY = 64 * 1024;
@@ -15,7 +15,11 @@ export const purgeEndpoint: AdminHandler = async ({ request, url, env, deps }) =
   if (!body.ok) return { response: body.response, result: "invalid" };
   const parsed = parsePurgeRequest(body.value, url);
   if (!parsed.ok) return { response: jsonResponse({ error: "invalid-purge", message: parsed.message }, 400), result: "invalid" };
-  const purge = parsed.purge;
+  return runPurge(parsed.purge, { request, url, env, deps });
+};
+
+/** Carries out a checked purge and answers as the purge endpoint does; `PURGE` requests share it. */
+export async function runPurge(purge: PurgeRequest, { env, deps }: AdminContext): Promise<AdminOutcome> {
   const targets = purge.kind === "everything" ? { everything: true, soft: purge.soft } : { [purge.kind]: purge.values, soft: purge.soft };
   try {
     const answer = await executePurge(
@@ -38,4 +42,4 @@ export const purgeEndpoint: AdminHandler = async ({ request, url, env, deps }) =
       result: "coordinator-error",
     };
   }
-};
+}
