@@ -91,13 +91,18 @@ function renderChart(series, routes) {
   }
   const x = (i) => 40 + (n <= 1 ? W : (i / (n - 1)) * W);
   const line = (pick, color, width) => {
+    // Minutes without requests have no ratio: the line breaks there, and a lone minute is a dot.
     let d = "";
+    let last = -2;
     series.forEach((p, i) => {
       const v = pick(p);
       if (!v || v.requests === 0) return;
-      d += (d ? " L" : "M") + x(i).toFixed(1) + " " + (5 + H - (v.hits / v.requests) * H).toFixed(1);
+      const cx = x(i).toFixed(1), cy = (5 + H - (v.hits / v.requests) * H).toFixed(1);
+      d += (last === i - 1 ? " L" : " M") + cx + " " + cy;
+      last = i;
+      svg.append(svgEl("circle", { cx, cy, r: width + 0.5, fill: color }));
     });
-    if (d) svg.append(svgEl("path", { d, stroke: color, "stroke-width": width, fill: "none" }));
+    if (d) svg.append(svgEl("path", { d: d.trim(), stroke: color, "stroke-width": width, fill: "none" }));
   };
   // Colours through the CSSOM: the page's CSP allows no inline style attributes.
   const key = (name, color) => {
