@@ -54,7 +54,10 @@ async function api(path, init) {
     sessionStorage.removeItem(KEY);
     throw new Error("The token was refused: enter the Worker's ADMIN_TOKEN.");
   }
-  if (!res.ok) throw new Error(body.message || res.status + " from " + path);
+  if (!res.ok) {
+    const problems = Array.isArray(body.problems) ? body.problems.filter((p) => p.severity === "error").map((p) => p.path + ": " + p.message) : [];
+    throw new Error([body.message || res.status + " from " + path, ...problems].join(" "));
+  }
   return body;
 }
 
@@ -190,6 +193,18 @@ $("purge-form").addEventListener("submit", async (ev) => {
     refresh();
   } catch (e) {
     $("purge-result").textContent = e.message;
+  }
+});
+$("try-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    const answer = await api("try-rules", { method: "POST", body: $("try-rules").value });
+    $("try-result").textContent = answer.changed.length + " of " + answer.compared + " recent requests would change" + (answer.scope === "site" ? "." : " (this isolate's sample only).");
+    fill("try-changes", answer.changed.flatMap((c) => Object.entries(c.changes).map(([aspect, d]) =>
+      el("tr", {}, el("td", { class: "url" }, c.method + " " + c.url), el("td", {}, aspect), el("td", {}, d.old), el("td", {}, d.new)))));
+  } catch (e) {
+    $("try-result").textContent = e.message;
+    fill("try-changes", []);
   }
 });
 $("window").addEventListener("change", refresh);

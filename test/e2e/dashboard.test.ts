@@ -4,14 +4,14 @@
  * name of its own, so the counters it reads are its own traffic's.
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, npmStart, ROOT, stop, untilRunning, type Started } from "../support/local-server";
 
-const TOKEN = "dashboard-test-token";
+const TOKEN = "dashboard-test-token-0123456789abcdef";
 const RUN = `run=${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const OUTPUT = path.join(ROOT, "test-results", "dashboard");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -90,6 +90,21 @@ describe("the dashboard in Chromium", () => {
     expect(await get(url)).toContain("fwd=uri-miss");
     await page.waitForFunction((u) => [...document.querySelectorAll("#purges li")].some((li) => li.textContent?.includes(u)), url);
     expect(consoleErrors).toEqual([]);
+  });
+
+  it("tries a rules file on the sampled traffic", async () => {
+    const rules = JSON.parse(await readFile(path.join(ROOT, "config/demo.routes.json"), "utf8")) as { routes: { name: string; ttl?: { edge?: number } }[] };
+    rules.routes.find((r) => r.name === "assets")!.ttl = { edge: 600 };
+    await page.fill("#try-rules", JSON.stringify(rules));
+    await page.click("#try-form button[type=submit]");
+    await page.waitForFunction(() => / recent requests would change/.test(document.getElementById("try-result")?.textContent ?? ""));
+    const rows = await page.locator("#try-changes tr").allTextContents();
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.includes("/assets/app.js") && r.includes("ttl"))).toBe(true);
+    await page.fill("#try-rules", "{ not json");
+    await page.click("#try-form button[type=submit]");
+    await page.waitForFunction(() => /invalid/.test(document.getElementById("try-result")?.textContent ?? ""));
+    expect(consoleErrors.filter((e) => !/status of 400/.test(e))).toEqual([]);
   });
 
   it("writes a screenshot to the test's output folder", async () => {
