@@ -62,14 +62,14 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
   async function wire(bindings: WorkerEnv) {
     const base: WorkerEnv = options.env ? { ...bindings, ...options.env } : bindings;
     const env: WorkerEnv = { ...base, CACHE_KV: options.wrapKv ? options.wrapKv(base.CACHE_KV) : base.CACHE_KV };
-    const stats = createIsolateStats({ now, analytics: env.ANALYTICS });
+    const site = siteName(env);
+    const coordinator = () => coordinatorFor(env, site, options.wrapCoordinator);
+    const stats = createIsolateStats({ now, analytics: env.ANALYTICS, coordinator: env.COORDINATOR ? coordinator : undefined });
     const cache = options.cacheName ? await caches.open(options.cacheName) : caches.default;
     const tiers = {
       edge: edgeTier(options.wrapCache ? options.wrapCache(cache) : cache, log),
       kv: countingWrites(kvTier(env.CACHE_KV, clock, log), stats),
     };
-    const site = siteName(env);
-    const coordinator = () => coordinatorFor(env, site, options.wrapCoordinator);
     const purges = createPurgeStore({ site, coordinator, kv: env.CACHE_KV, clock, log });
     const deps: ProxyDeps = {
       rules: () => rulesSource.rules(env),

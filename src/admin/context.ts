@@ -6,7 +6,7 @@ import type { RulesSource } from "../rules/active";
 import type { WorkerEnv } from "../env";
 import type { PurgeStore } from "../purge/state";
 import type { Tiers } from "../tiers/two-tier";
-import type { StatsAnswer, WindowName } from "../stats/summary";
+import type { IsolateStats } from "../stats/recorder";
 
 export interface AdminDeps {
   rules: RulesSource;
@@ -15,7 +15,7 @@ export interface AdminDeps {
   now(): number;
   log(line: Record<string, unknown>): void;
   /** The request counters behind `stats` and the dashboard. */
-  stats?: { answer(window: WindowName): StatsAnswer | Promise<StatsAnswer> };
+  stats?: Pick<IsolateStats, "answer" | "traffic">;
   /** For Cloudflare's API (tests may stand in). */
   fetch?: typeof fetch;
 }

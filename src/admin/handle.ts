@@ -11,6 +11,7 @@ import { ADMIN_PREFIX } from "./prefix";
 import { purgeEndpoint } from "./purge";
 import { deleteRules, getRules, putRules } from "./rules";
 import { statsEndpoint } from "./stats";
+import { trafficEndpoint, tryRulesEndpoint } from "./traffic";
 import { recentPurgesEndpoint } from "./recent-purges";
 import { dashboardResponse, wantsDashboard } from "../dashboard/serve";
 import { clientAddress, createAuthThrottle } from "./throttle";
@@ -22,6 +23,8 @@ const ENDPOINTS: Readonly<Record<string, Readonly<Partial<Record<string, AdminHa
   explain: { GET: explainEndpoint },
   rules: { GET: getRules, PUT: putRules, DELETE: deleteRules },
   stats: { GET: statsEndpoint },
+  traffic: { GET: trafficEndpoint },
+  "try-rules": { POST: tryRulesEndpoint },
 };
 
 async function index(): Promise<AdminOutcome> {
@@ -35,6 +38,8 @@ async function index(): Promise<AdminOutcome> {
         `PUT ${ADMIN_PREFIX}rules  (a rules file)`,
         `DELETE ${ADMIN_PREFIX}rules  (back to the bundled rules)`,
         `GET ${ADMIN_PREFIX}stats?window=15m|1h|24h`,
+        `GET ${ADMIN_PREFIX}traffic?limit=N  (the sampled recent requests)`,
+        `POST ${ADMIN_PREFIX}try-rules  (a rules file: which sampled requests it would treat differently)`,
         `GET ${ADMIN_PREFIX}  with Accept: text/html: the dashboard`,
       ],
     }),

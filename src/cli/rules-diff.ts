@@ -5,23 +5,30 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { decide, parseHeaderArgs, type Decision } from "../explain/decide";
+import { parseHeaderArgs } from "../explain/decide";
+import { diffRequests, type UrlChange } from "../explain/diff";
+import { adminToken, callAdmin, parseSite, TOKEN_ENV } from "./admin-client";
 import { parseCli } from "./cli-args";
 import { CliUsageError, EXIT, type CliIo, type Command } from "./command";
 import { loadRulesFile, reportInvalid } from "./rules-file";
 import { parseMethod } from "./rules-explain";
 
 const USAGE = `Usage: edge-cache rules diff OLD NEW --urls FILE [-H 'Name: value']... [--json]
+       edge-cache rules diff OLD NEW --traffic --site URL [-H 'Name: value']... [--json]
 
-For each URL in FILE, compares what the Worker would decide under the rules file OLD
-and under NEW, and lists the URLs whose route, cache key, TTLs or bypass verdict
-change. Offline: nothing is sent anywhere.
+For each URL in FILE, or each request the running Worker sampled from real traffic
+(--traffic), compares what the Worker would decide under the rules file OLD and under
+NEW, and lists the requests whose route, cache key, TTLs or bypass verdict change.
+With --urls nothing is sent anywhere.
 
 FILE holds one absolute URL per line, optionally preceded by a method
 ("HEAD https://www.example.com/"); blank lines and lines starting with # are skipped.
 
 Options:
-  --urls FILE          the URLs to compare (required)
+  --urls FILE          the URLs to compare
+  --traffic            instead: the recent requests the Worker at --site sampled
+                       (GET /.edge-cache/traffic; method and URL, never a header)
+  --site URL           the site, for --traffic; the token is read from ${TOKEN_ENV}
   -H, --header 'N: v'  a request header sent with every URL; repeat for more
   --json               print {"compared", "changed": [...]} as JSON
   -h, --help           show this help
@@ -30,13 +37,7 @@ Exits 0 whether or not anything changes, 1 when a file is invalid or unreadable,
 2 on a usage error.
 `;
 
-/** One aspect that differs, old and new, as short text. */
-type Aspect = "route" | "key" | "ttl" | "bypass";
-interface UrlChange {
-  method: string;
-  url: string;
-  changes: Partial<Record<Aspect, { old: string; new: string }>>;
-}
+export type { Aspect, UrlChange } from "../explain/diff";
 
 export const rulesDiff: Command = {
   name: "rules diff",
@@ -45,6 +46,8 @@ export const rulesDiff: Command = {
   async run(argv: readonly string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCli(argv, {
       urls: { type: "string" },
+      traffic: { type: "boolean", default: false },
+      site: { type: "string" },
       header: { type: "string", short: "H", multiple: true },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -54,22 +57,20 @@ export const rulesDiff: Command = {
       return EXIT.ok;
     }
     if (positionals.length !== 2) throw new CliUsageError(`expected the OLD and NEW rules files, got ${positionals.length} file${positionals.length === 1 ? "" : "s"}`);
-    if (values.urls === undefined) throw new CliUsageError("--urls FILE is required: the URLs to compare, one per line");
+    if (values.traffic && values.urls !== undefined) throw new CliUsageError("--urls and --traffic are two sources of requests: give one");
+    if (!values.traffic && values.urls === undefined) throw new CliUsageError("--urls FILE is required: the URLs to compare, one per line");
+    if (values.traffic && values.site === undefined) throw new CliUsageError("--traffic needs --site https://www.example.com: the Worker whose sampled traffic to use");
+    if (!values.traffic && values.site !== undefined) throw new CliUsageError("--site goes with --traffic");
+    const site = values.site === undefined ? null : parseSite(values.site, "--site");
     const headers = parseHeaderArgs(values.header ?? []);
     if (!headers.ok) throw new CliUsageError(`-H: ${headers.message}`);
 
     const [oldRules, newRules] = await Promise.all(positionals.map((f) => loadRulesFile(io, f)));
     const usable = [reportInvalid(io, oldRules!), reportInvalid(io, newRules!)];
-    const list = await readUrlList(io, values.urls);
+    const list = site ? await sampledTraffic(site) : await readUrlList(io, values.urls!);
     if (!usable.every(Boolean) || list === null) return EXIT.failed;
 
-    const changed: UrlChange[] = [];
-    for (const { method, url } of list) {
-      const a = decide(oldRules!.rules!, url, method, headers.headers);
-      const b = decide(newRules!.rules!, url, method, headers.headers);
-      const changes = compare(a, b);
-      if (Object.keys(changes).length > 0) changed.push({ method, url: url.href, changes });
-    }
+    const changed = diffRequests(oldRules!.rules!, newRules!.rules!, list, headers.headers);
     if (values.json) {
       io.out(`${JSON.stringify({ old: positionals[0], new: positionals[1], compared: list.length, changed }, null, 2)}\n`);
     } else {
@@ -79,40 +80,17 @@ export const rulesDiff: Command = {
   },
 };
 
-/** The aspects in which two decisions differ. */
-export function compare(a: Decision, b: Decision): UrlChange["changes"] {
-  const out: UrlChange["changes"] = {};
-  const aspects: [Aspect, (d: Decision) => string][] = [
-    ["route", (d) => d.route?.name ?? "(none)"],
-    ["bypass", bypassText],
-    ["key", (d) => d.key?.key.replace("\n", " ") ?? "(not cached)"],
-    ["ttl", ttlText],
-  ];
-  for (const [aspect, text] of aspects) {
-    const [x, y] = [text(a), text(b)];
-    if (x !== y) out[aspect] = { old: x, new: y };
-  }
-  return out;
-}
-
-function bypassText(d: Decision): string {
-  switch (d.outcome) {
-    case "cache":
-      return "cached";
-    case "no-rule":
-      return "pass through (no route)";
-    case "bypass":
-      return `bypass: ${d.bypass!.reason}${d.bypass!.detail ? ` (${d.bypass!.detail})` : ""}`;
-    default:
-      return d.outcome satisfies never;
-  }
-}
-
-function ttlText(d: Decision): string {
-  if (d.outcome !== "cache" || !d.settings) return "(not cached)";
-  const s = d.settings;
-  const status = Object.entries(s.status).map(([c, t]) => ` ${c}=${t}`).join("");
-  return `edge=${s.ttl.edge ?? "origin"} kv=${s.ttl.kv} browser=${s.ttl.browser ?? "origin"} origin=${s.origin} swr=${s.staleWhileRevalidate} sie=${s.staleIfError}${status}`;
+/** The requests the Worker sampled, oldest first. */
+async function sampledTraffic(site: URL): Promise<{ method: string; url: URL }[]> {
+  const answer = await callAdmin(site, adminToken(), "GET", "traffic");
+  const requests = Array.isArray(answer.requests) ? (answer.requests as { method?: unknown; url?: unknown }[]) : [];
+  return requests.reverse().flatMap((r) => {
+    try {
+      return typeof r.method === "string" && typeof r.url === "string" ? [{ method: r.method, url: new URL(r.url) }] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** Reads the URL list; a bad line is reported with its number, and the whole list refused. */

@@ -131,6 +131,8 @@ async function assertPortFree(port: number): Promise<void> {
 function startWrangler(options: StartOptions, rulesJson: string): ChildProcess {
   const vars = [`RULES_JSON:${rulesJson}`];
   if (options.adminToken) vars.push(`ADMIN_TOKEN:${options.adminToken}`);
+  // A run of its own coordinator (statistics, purges) over the same local state, e.g. for a test.
+  if (process.env.SITE_NAME) vars.push(`SITE_NAME:${process.env.SITE_NAME}`);
   for (const v of vars) {
     if (Buffer.byteLength(v) > MAX_VAR_BYTES) {
       throw new Fatal(`${v.slice(0, v.indexOf(":"))} is too large to pass to wrangler dev (over ${MAX_VAR_BYTES} bytes)`);

@@ -14,6 +14,8 @@ import { prunePurges, purgeCopy, purgesSince, recentPurges, recordPurge, type Pu
 import { purgeCopyKey } from "../purge/state";
 import { metaNumber, metaText, setMeta } from "./meta";
 import { migrate } from "./schema";
+import { addStats, readSample, readStats, type SampledRequest } from "../stats/coordinator";
+import type { StatsAnswer, WindowName } from "../stats/summary";
 
 /** The KV copy is written at most once a second (KV's limit per key), a second after a change. */
 const COPY_DELAY_MS = 1_000;
@@ -46,6 +48,19 @@ export class Coordinator extends DurableObject<WorkerEnv> {
 
   async recentPurges(limit: number): Promise<RecentPurge[]> {
     return recentPurges(this.sql, limit);
+  }
+
+  /** Statistics (src/stats): an isolate's counters and request sample, added to the site's. */
+  async statsAdd(batch: string, now: number): Promise<void> {
+    this.ctx.storage.transactionSync(() => addStats(this.sql, batch, now));
+  }
+
+  async statsRead(window: WindowName, now: number): Promise<StatsAnswer> {
+    return readStats(this.sql, window, now);
+  }
+
+  async statsSample(limit: number): Promise<SampledRequest[]> {
+    return readSample(this.sql, limit);
   }
 
   /** Writes the KV copies that changed and drops what no longer matters. */

@@ -1,4 +1,5 @@
 import { PURGE_TABLES } from "../purge/log";
+import { STATS_SQL } from "../stats/coordinator";
 
 /**
  * The coordinator's SQLite tables. Each feature that keeps state in the coordinator
@@ -13,6 +14,7 @@ export const COORDINATOR_TABLES: readonly { feature: string; sql: readonly strin
     sql: ["CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value)"],
   },
   { feature: "purges", sql: PURGE_TABLES },
+  { feature: "stats", sql: STATS_SQL },
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -68,6 +68,13 @@ export const PAGE_TEMPLATE = (style: string, script: string): string => `<!docty
   </div>
   <div><h2>Active rules</h2><p id="rules-info"></p><ul id="rules-routes"></ul></div>
 </div>
+<h2>Try a rules file on recent traffic</h2>
+<form id="try-form">
+  <textarea id="try-rules" rows="8" cols="100" spellcheck="false" placeholder="paste a rules file (JSON); nothing is changed" aria-label="rules file to try"></textarea>
+  <button type="submit">Try</button>
+</form>
+<p id="try-result"></p>
+<table><thead><tr><th>Request</th><th>What changes</th><th>Now</th><th>With this file</th></tr></thead><tbody id="try-changes"></tbody></table>
 <script>${script}</script>
 </body>
 </html>

@@ -54,7 +54,10 @@ async function api(path, init) {
     sessionStorage.removeItem(KEY);
     throw new Error("The token was refused: enter the Worker's ADMIN_TOKEN.");
   }
-  if (!res.ok) throw new Error(body.message || res.status + " from " + path);
+  if (!res.ok) {
+    const problems = Array.isArray(body.problems) ? body.problems.filter((p) => p.severity === "error").map((p) => p.path + ": " + p.message) : [];
+    throw new Error([body.message || res.status + " from " + path, ...problems].join(" "));
+  }
   return body;
 }
 
@@ -91,13 +94,18 @@ function renderChart(series, routes) {
   }
   const x = (i) => 40 + (n <= 1 ? W : (i / (n - 1)) * W);
   const line = (pick, color, width) => {
+    // Minutes without requests have no ratio: the line breaks there, and a lone minute is a dot.
     let d = "";
+    let last = -2;
     series.forEach((p, i) => {
       const v = pick(p);
       if (!v || v.requests === 0) return;
-      d += (d ? " L" : "M") + x(i).toFixed(1) + " " + (5 + H - (v.hits / v.requests) * H).toFixed(1);
+      const cx = x(i).toFixed(1), cy = (5 + H - (v.hits / v.requests) * H).toFixed(1);
+      d += (last === i - 1 ? " L" : " M") + cx + " " + cy;
+      last = i;
+      svg.append(svgEl("circle", { cx, cy, r: width + 0.5, fill: color }));
     });
-    if (d) svg.append(svgEl("path", { d, stroke: color, "stroke-width": width, fill: "none" }));
+    if (d) svg.append(svgEl("path", { d: d.trim(), stroke: color, "stroke-width": width, fill: "none" }));
   };
   // Colours through the CSSOM: the page's CSP allows no inline style attributes.
   const key = (name, color) => {
@@ -185,6 +193,18 @@ $("purge-form").addEventListener("submit", async (ev) => {
     refresh();
   } catch (e) {
     $("purge-result").textContent = e.message;
+  }
+});
+$("try-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    const answer = await api("try-rules", { method: "POST", body: $("try-rules").value });
+    $("try-result").textContent = answer.changed.length + " of " + answer.compared + " recent requests would change" + (answer.scope === "site" ? "." : " (this isolate's sample only).");
+    fill("try-changes", answer.changed.flatMap((c) => Object.entries(c.changes).map(([aspect, d]) =>
+      el("tr", {}, el("td", { class: "url" }, c.method + " " + c.url), el("td", {}, aspect), el("td", {}, d.old), el("td", {}, d.new)))));
+  } catch (e) {
+    $("try-result").textContent = e.message;
+    fill("try-changes", []);
   }
 });
 $("window").addEventListener("change", refresh);

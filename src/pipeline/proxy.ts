@@ -75,7 +75,7 @@ export function createProxy(deps: ProxyDeps) {
     };
     if (logged(route?.log ?? "all", response.status, rec.originStatus)) deps.log(line);
     // The statistics count from the very facts of the log line (src/stats).
-    deps.stats?.observe(line, url, route);
+    deps.stats?.observe(line, url, route, exec);
     return response;
   };
 }

@@ -146,3 +146,21 @@ export function sum(t: Tally): number {
   for (const v of Object.values(t)) n += v;
   return n;
 }
+
+const num = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v);
+
+function isTally(v: unknown): v is Tally {
+  return typeof v === "object" && v !== null && Object.values(v).every(num);
+}
+
+/** Counts as sent by another isolate: every field present and a finite number. */
+export function isCounts(v: unknown): v is Counts {
+  const c = v as Partial<Counts> | null;
+  return (
+    typeof c === "object" && c !== null &&
+    num(c.requests) && num(c.hits?.edge) && num(c.hits?.kv) && num(c.missesStored) &&
+    isTally(c.notStored) && isTally(c.bypass) && isTally(c.stale) && isTally(c.errors) &&
+    num(c.bytes?.cache) && num(c.bytes?.origin) && num(c.originFetches) && isTally(c.originMs) &&
+    num(c.kv?.reads) && num(c.kv?.writes)
+  );
+}

@@ -93,7 +93,7 @@ describe("admin API: authentication", () => {
     expect((await h.admin("GET", "nope", undefined, null)).status).toBe(401);
     const unknown = await h.admin("GET", "nope");
     expect(unknown.status).toBe(404);
-    expect(unknown.json).toEqual({ error: "not-found", message: 'No admin endpoint "nope": use /.edge-cache/purge, /.edge-cache/purges, /.edge-cache/explain, /.edge-cache/rules, /.edge-cache/stats.' });
+    expect(unknown.json).toEqual({ error: "not-found", message: 'No admin endpoint "nope": use /.edge-cache/purge, /.edge-cache/purges, /.edge-cache/explain, /.edge-cache/rules, /.edge-cache/stats, /.edge-cache/traffic, /.edge-cache/try-rules.' });
     const wrong = await h.admin("GET", "purge");
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get("allow")).toBe("POST");

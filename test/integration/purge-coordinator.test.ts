@@ -51,6 +51,8 @@ describe("purges through the coordinator, across locations", () => {
       ...EDGE_ONLY,
       wrapCoordinator: () =>
         aroundCoordinator(async (method, call) => {
+          // The statistics' background flushes are another feature's calls (src/stats).
+          if (method.startsWith("stats")) return call();
           calls.push(method);
           if (hold) await hold;
           return call();

@@ -7,6 +7,9 @@ const routes = [
   { name: "pages", match: { path: "/*" }, ttl: { edge: 60, kv: 0 }, key: { query: { ignore: ["utm_*"] } }, bypass: { cookies: ["session*"] } },
 ];
 
+/** A site of its own per test: the coordinator adds up only this test's traffic. */
+const own = () => ({ SITE_NAME: `stats-${crypto.randomUUID()}` });
+
 async function scripted(name: string, headers: Record<string, string> = { "cache-control": "max-age=60" }) {
   const path = origin.path(name);
   await origin.script(path, { headers, body: "hello" });
@@ -15,7 +18,7 @@ async function scripted(name: string, headers: Record<string, string> = { "cache
 
 describe("GET /.edge-cache/stats", () => {
   it("counts the test's own hits, misses and bypasses, per route and for the site", async () => {
-    const h = adminHarness({ routes });
+    const h = adminHarness({ routes, env: own() });
     const cached = await scripted("cached");
     const uncacheable = await scripted("nostore", { "cache-control": "no-store" });
     for (let i = 0; i < 4; i++) await h.get(`${cached}?utm_source=mail${i}`); // 1 miss, 3 hits
@@ -27,7 +30,7 @@ describe("GET /.edge-cache/stats", () => {
     expect(got.status).toBe(200);
     const s = got.json as Record<string, any>;
     expect(s.window).toBe("15m");
-    expect(s.scope).toBe("isolate");
+    expect(s.scope).toBe("site");
     expect(s.routes.pages).toMatchObject({ requests: 7, hits: { edge: 3, kv: 0 }, misses: 2, bypass: 2, stale: 0, errors: 0, missesStored: 1 });
     expect(s.routes.pages.hitRatio).toBeCloseTo(3 / 7, 3);
     expect(s.routes.pages.reasons).toMatchObject({ notStored: { "no-store": 1 }, bypass: { cookie: 2 } });
@@ -46,7 +49,7 @@ describe("GET /.edge-cache/stats", () => {
   });
 
   it("minutes move with the clock: a 15-minute window forgets older traffic, 1h keeps it", async () => {
-    const h = adminHarness({ routes });
+    const h = adminHarness({ routes, env: own() });
     const path = await scripted("old");
     await h.get(path);
     await h.get(path);
@@ -60,7 +63,7 @@ describe("GET /.edge-cache/stats", () => {
   });
 
   it("needs the admin token and a known window", async () => {
-    const h = adminHarness({ routes });
+    const h = adminHarness({ routes, env: own() });
     expect((await h.admin("GET", "stats", undefined, null)).status).toBe(401);
     const bad = await h.admin("GET", "stats?window=2h");
     expect(bad.status).toBe(400);
@@ -68,7 +71,7 @@ describe("GET /.edge-cache/stats", () => {
   });
 
   it("KV reads and writes are counted on the route that caused them", async () => {
-    const h = adminHarness({ routes: [{ name: "kv", match: { path: "/*" }, ttl: { edge: 0, kv: 300 } }] });
+    const h = adminHarness({ env: own(), routes: [{ name: "kv", match: { path: "/*" }, ttl: { edge: 0, kv: 300 } }] });
     const path = await scripted("kv");
     await h.get(path);
     await h.get(path);
@@ -82,7 +85,7 @@ describe("GET /.edge-cache/stats", () => {
 describe("Analytics Engine", () => {
   it("writes one data point per request in the documented order", async () => {
     const points: AnalyticsEngineDataPoint[] = [];
-    const h = adminHarness({ routes, env: { ANALYTICS: { writeDataPoint: (p) => void points.push(p!) } } });
+    const h = adminHarness({ routes, env: { ...own(), ANALYTICS: { writeDataPoint: (p) => void points.push(p!) } } });
     const path = await scripted("ae");
     await h.get(`${path}?utm_campaign=x&id=1`);
     await h.get(`${path}?utm_campaign=x&id=1`);
@@ -97,7 +100,7 @@ describe("Analytics Engine", () => {
   });
 
   it("a failing dataset never fails a request", async () => {
-    const h = adminHarness({ routes, env: { ANALYTICS: { writeDataPoint: () => { throw new Error("down"); } } } });
+    const h = adminHarness({ routes, env: { ...own(), ANALYTICS: { writeDataPoint: () => { throw new Error("down"); } } } });
     const path = await scripted("ae-down");
     expect((await h.get(path)).status).toBe(200);
     expect((await h.get(path)).cacheStatus).toContain("hit");
@@ -106,7 +109,7 @@ describe("Analytics Engine", () => {
 
 describe("the dashboard and the recent purges", () => {
   it("a browser gets one self-contained page without a token; a client the JSON index", async () => {
-    const h = adminHarness({ routes });
+    const h = adminHarness({ routes, env: own() });
     const page = await h.request("/.edge-cache/", { headers: { accept: "text/html,application/xhtml+xml" } });
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");

@@ -136,3 +136,19 @@ describe("URLs as the statistics keep them", () => {
     expect(cleanUrl(new URL("https://s.test/b?token=1&q=2"), null)).toBe("https://s.test/b?token&q=2");
   });
 });
+
+describe("minutes from other isolates", () => {
+  it("are taken only when every counter is a number", async () => {
+    const { isMinute } = await import("../../src/stats/coordinator");
+    const b = new MinuteBuckets();
+    b.record(obs("r", { kind: "hit", tier: "edge" }), T0, undefined);
+    b.record(obs("r", { kind: "miss", reason: "no-store" }), T0, "https://s/x");
+    const good = JSON.parse(JSON.stringify(b.take()[0])) as Minute;
+    expect(isMinute(good)).toBe(true);
+    expect(isMinute({ ...good, t: "now" })).toBe(false);
+    expect(isMinute({ ...good, routes: { r: { ...good.routes.r, hits: { edge: "1", kv: 0 } } } })).toBe(false);
+    expect(isMinute({ ...good, routes: { r: { ...good.routes.r, bypass: { cookie: null } } } })).toBe(false);
+    expect(isMinute({ ...good, misses: { u: { reason: 1, count: 1 } } })).toBe(false);
+    expect(isMinute(null)).toBe(false);
+  });
+});
