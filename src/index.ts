@@ -55,7 +55,6 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
   const log = options.log ?? ((line) => console.log(JSON.stringify(line)));
   // Per isolate: the collapsing table, the rules and the purge records are shared by all its requests.
   const collapser = createCollapser(clock);
-  const isolate = crypto.randomUUID().slice(0, 8);
   let wired: Promise<Awaited<ReturnType<typeof wire>>> | null = null;
 
   /** The isolate's wiring, made on its first request (bindings arrive with requests). */
@@ -65,7 +64,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
     const site = siteName(env);
     const coordinator = () => coordinatorFor(env, site, options.wrapCoordinator);
     const stats = createIsolateStats({ now, analytics: env.ANALYTICS, coordinator: env.COORDINATOR ? coordinator : undefined, log });
-    const rulesSource = createRulesSource({ env, site, coordinator: env.COORDINATOR ? coordinator : undefined, log, clock, fixed: options.rules, isolate });
+    const rulesSource = createRulesSource({ env, site, coordinator: env.COORDINATOR ? coordinator : undefined, log, clock, fixed: options.rules });
     const cache = options.cacheName ? await caches.open(options.cacheName) : caches.default;
     const tiers = {
       edge: edgeTier(options.wrapCache ? options.wrapCache(cache) : cache, log),
