@@ -195,7 +195,8 @@ export function createRulesSource(options: RulesSourceOptions): RulesSource {
     const raw = await read(rulesCopyKey(site));
     const copy = parseRulesCopy(raw);
     if (raw !== null && copy === null) {
-      const problems: Problem[] = [{ severity: "error", path: "$", message: `the value at ${rulesCopyKey(site)} is not a rules copy (version 2)`, hint: "upload the rules again with PUT /.edge-cache/rules" }];
+      const why = `the value at ${rulesCopyKey(site)} is not a rules copy (version 2)`;
+    const problems: Problem[] = [{ severity: "error", path: "$", message: why, hint: "upload the rules again with PUT /.edge-cache/rules" }];
       logProblems(log, "kv", problems);
       return { active: { ...(previous?.active ?? own), refused: { source: "kv", problems } }, via: "kv" };
     }
@@ -236,7 +237,7 @@ export function createRulesSource(options: RulesSourceOptions): RulesSource {
 
   async function current(background?: (p: Promise<unknown>) => void): Promise<ActiveRules> {
     if (fixed) return { rules: fixed, source: "options", version: await versionOf(JSON.stringify(fixed.source)), sequence: 0, uploadedAt: null, refused: null };
-    await deployed();
+    if (deployedActive === null) await deployed();
     return (await snapshot.get(background)).active;
   }
 
@@ -288,14 +289,6 @@ export function createRulesSource(options: RulesSourceOptions): RulesSource {
   };
 }
 
-async function versionOf(text: string): Promise<string> {
-  return (await sha256Hex(text)).slice(0, 16);
-}
-
-function logProblems(log: Log, source: string, problems: readonly Problem[]): void {
-  log({ msg: "rules-invalid", source, problems });
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+const versionOf = async (text: string) => (await sha256Hex(text)).slice(0, 16);
+const logProblems = (log: Log, source: string, problems: readonly Problem[]) => log({ msg: "rules-invalid", source, problems });
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
