@@ -69,11 +69,7 @@ export type UploadResult =
 export interface RulesSource {
   /** This isolate's id, as the coordinator lists it. */
   readonly isolate: string;
-  /**
-   * The rules for this request (the proxy's `deps.rules`). `background` keeps a refresh
-   * this call starts alive past the request (ctx.waitUntil). The bindings were given
-   * at creation; `env` is accepted for callers written before that.
-   */
+  /** The rules for this request; `background` (ctx.waitUntil) keeps a refresh it starts alive. `env`: unused (bindings come at creation). */
   rules(env?: RulesEnv, background?: (p: Promise<unknown>) => void): Promise<CompiledRules>;
   active(env?: RulesEnv): Promise<ActiveRules>;
   /** Validates a rules file and has the coordinator record it; an invalid one is refused with every problem. Rejects when it cannot be recorded. */
@@ -98,7 +94,6 @@ export interface RulesSourceOptions {
   log: Log;
   clock?: Clock;
   fixed?: CompiledRules;
-  isolate?: string;
 }
 
 let bundledActive: Promise<{ active: ActiveRules; problems: Problem[] }> | null = null;
@@ -128,11 +123,14 @@ interface View {
 export function createRulesSource(options: RulesSourceOptions): RulesSource {
   const { env, site, coordinator, log, fixed } = options;
   const clock = options.clock ?? systemClock;
-  const isolate = options.isolate ?? crypto.randomUUID().slice(0, 8);
+  const isolate = crypto.randomUUID().slice(0, 8);
   let deployedActive: ActiveRules | null = null;
   let seed: RulesSeed | null = null;
   let seeded = false;
   let down = false;
+  // The version last refused (what it was, and what served instead): logged once, not every refresh.
+  let refusedKey: string | null = null;
+  let refusedActive: ActiveRules | null = null;
 
   /** RULES_JSON (else the bundled file), compiled once; also makes the seed. */
   async function deployed(): Promise<ActiveRules> {
@@ -162,10 +160,13 @@ export function createRulesSource(options: RulesSourceOptions): RulesSource {
     const uploadedAt = record.seed !== null ? null : record.at;
     const same = previous && previous.active.version === record.version && previous.active.sequence === record.sequence && !previous.active.refused;
     if (same) return { ...previous.active, source, uploadedAt };
+    const key = `${source}:${record.sequence}:${record.version}`;
+    if (key === refusedKey && refusedActive) return refusedActive;
     const result = parseRulesText(record.text);
     if (result.rules) return { rules: result.rules, source, version: record.version, sequence: record.sequence, uploadedAt, refused: null };
     logProblems(log, source, result.problems);
-    return { ...(previous?.active ?? own), refused: { source, problems: result.problems } };
+    refusedKey = key;
+    return (refusedActive = { ...(previous?.active ?? own), refused: { source, problems: result.problems } });
   }
 
   async function fromCoordinator(api: CoordinatorApi, previous: View | null): Promise<View> {
@@ -195,10 +196,12 @@ export function createRulesSource(options: RulesSourceOptions): RulesSource {
     const raw = await read(rulesCopyKey(site));
     const copy = parseRulesCopy(raw);
     if (raw !== null && copy === null) {
+      if (refusedKey === raw && refusedActive) return { active: refusedActive, via: "kv" };
       const why = `the value at ${rulesCopyKey(site)} is not a rules copy (version 2)`;
-    const problems: Problem[] = [{ severity: "error", path: "$", message: why, hint: "upload the rules again with PUT /.edge-cache/rules" }];
+      const problems: Problem[] = [{ severity: "error", path: "$", message: why, hint: "upload the rules again with PUT /.edge-cache/rules" }];
       logProblems(log, "kv", problems);
-      return { active: { ...(previous?.active ?? own), refused: { source: "kv", problems } }, via: "kv" };
+      refusedKey = raw;
+      return { active: (refusedActive = { ...(previous?.active ?? own), refused: { source: "kv", problems } }), via: "kv" };
     }
     if (copy && (seed === null || copy.seedId === seed.id)) return { active: await fromRecord(copy, "kv", previous), via: "kv" };
     if (copy || seed) return { active: own, via: "deployed" };

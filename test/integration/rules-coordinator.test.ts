@@ -89,6 +89,10 @@ describe("rules uploads through the coordinator, across locations", () => {
     clock.advance(5);
     expect((await sites[1]!.admin("GET", "rules")).json).toMatchObject({ source: "kv", version: put.json?.version, refused: { source: "kv" } });
     expect((await sites[1]!.get(path)).cacheStatus).toMatch(/^edge-cache; hit/);
+    clock.advance(5);
+    await sites[1]!.get(path);
+    // Logged once, not at every refresh.
+    expect(sites[1]!.logs.filter((l) => l.msg === "rules-invalid")).toEqual([expect.objectContaining({ source: "kv" })]);
 
     // Back: the coordinator's own answer serves again, and an outage later logs again once.
     broken = false;
