@@ -1,4 +1,4 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { rulesCopyKey } from "../../src/rules/active";
@@ -57,6 +57,15 @@ describe("rules uploads through the coordinator, across locations", () => {
 
     clock.advance(5);
     for (const s of sites) expect((await s.admin("GET", "rules")).json).toMatchObject({ version: last, sequence: 12, coordinator: { sequence: 12, version: last } });
+  });
+
+  it("a coordinator restart keeps the versions: the next upload follows the last", async () => {
+    const { clock, sites } = locations(2, HOT);
+    const first = await sites[0]!.admin("PUT", "rules", rulesFor(crypto.randomUUID().slice(0, 8)));
+    await abortAllDurableObjects();
+    clock.advance(5);
+    expect((await sites[1]!.admin("GET", "rules")).json).toMatchObject({ source: "coordinator", version: first.json?.version, sequence: 1, coordinator: { sequence: 1 } });
+    expect((await sites[1]!.admin("PUT", "rules", rulesFor(crypto.randomUUID().slice(0, 8)))).json).toMatchObject({ sequence: 2 });
   });
 
   it("a coordinator that cannot be reached: its KV copy serves, with one log line until it answers again", async () => {
