@@ -2,15 +2,15 @@
  * The bench's many-locations Worker: four `createWorker()` instances in one workerd,
  * each with its own Cache API namespace (`location-N`), over one KV namespace and
  * the same Durable Object namespaces, chosen per request by `x-bench-location`.
- * Counts the requests made to Durable Objects (coordinator calls and shield
- * fetches), served at `GET /__bench/do-requests` (and reset by `DELETE`).
+ * Counts the requests made to Durable Objects (coordinator calls, also per method,
+ * and shield fetches), served at `GET /__bench/do-requests` (and reset by `DELETE`).
  */
 import { createWorker } from "../src/index";
 import type { WorkerEnv } from "../src/env";
 
 export { Coordinator, Shield } from "../src/index";
 
-const counts = { coordinator: 0, shield: 0 };
+const counts = { coordinator: 0, shield: 0, methods: {} as Record<string, number> };
 const locations = Array.from({ length: 4 }, (_, i) =>
   createWorker({
     cacheName: `location-${i}`,
@@ -21,6 +21,7 @@ const locations = Array.from({ length: 4 }, (_, i) =>
           const call = target as unknown as Record<string | symbol, (...a: unknown[]) => unknown>;
           return (...args: unknown[]) => {
             counts.coordinator++;
+            counts.methods[String(name)] = (counts.methods[String(name)] ?? 0) + 1;
             return call[name]!(...args);
           };
         },
@@ -39,7 +40,10 @@ export default {
     const url = new URL(request.url);
     if (url.pathname === "/__bench/do-requests") {
       const body = JSON.stringify(counts);
-      if (request.method === "DELETE") counts.coordinator = counts.shield = 0;
+      if (request.method === "DELETE") {
+        counts.coordinator = counts.shield = 0;
+        counts.methods = {};
+      }
       return new Response(body, { headers: { "content-type": "application/json" } });
     }
     const i = Number(request.headers.get("x-bench-location") ?? 0) % locations.length;

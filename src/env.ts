@@ -6,6 +6,12 @@
 export interface WorkerEnv extends Env {
   /** A rules file (JSON text) that replaces the bundled one; set by `npm start -- --rules`. */
   RULES_JSON?: string;
+  /**
+   * Which start `RULES_JSON` belongs to (`npm start` sets a new one each run): the
+   * coordinator records RULES_JSON as a new version once per seed, so uploads made
+   * after that start win and an earlier run's uploads do not. Default: the file's hash.
+   */
+  RULES_SEED?: string;
   /** Bearer token for the admin API; unset = admin disabled; under 32 characters = refused. */
   ADMIN_TOKEN?: string;
   /** Hosts or origins (comma-separated) an uploaded rules file may name as `origin`, besides the deployment's own. */

@@ -55,7 +55,6 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
   const log = options.log ?? ((line) => console.log(JSON.stringify(line)));
   // Per isolate: the collapsing table, the rules and the purge records are shared by all its requests.
   const collapser = createCollapser(clock);
-  const rulesSource = createRulesSource({ now, fixed: options.rules, clock });
   let wired: Promise<Awaited<ReturnType<typeof wire>>> | null = null;
 
   /** The isolate's wiring, made on its first request (bindings arrive with requests). */
@@ -64,7 +63,8 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
     const env: WorkerEnv = { ...base, CACHE_KV: options.wrapKv ? options.wrapKv(base.CACHE_KV) : base.CACHE_KV };
     const site = siteName(env);
     const coordinator = () => coordinatorFor(env, site, options.wrapCoordinator);
-    const stats = createIsolateStats({ now, analytics: env.ANALYTICS, coordinator: env.COORDINATOR ? coordinator : undefined });
+    const stats = createIsolateStats({ now, analytics: env.ANALYTICS, coordinator: env.COORDINATOR ? coordinator : undefined, log });
+    const rulesSource = createRulesSource({ env, site, coordinator: env.COORDINATOR ? coordinator : undefined, log, clock, fixed: options.rules });
     const cache = options.cacheName ? await caches.open(options.cacheName) : caches.default;
     const tiers = {
       edge: edgeTier(options.wrapCache ? options.wrapCache(cache) : cache, log),
@@ -72,7 +72,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
     };
     const purges = createPurgeStore({ site, coordinator, kv: env.CACHE_KV, clock, log });
     const deps: ProxyDeps = {
-      rules: () => rulesSource.rules(env),
+      rules: () => rulesSource.rules(),
       tiers,
       collapser,
       clock,
@@ -83,12 +83,14 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
     };
     const proxy = createProxy(deps);
     const adminDeps = { rules: rulesSource, purges, tiers, now, log, stats };
-    return { env, deps, proxy, admin: createAdmin(adminDeps), purgeMethod: createPurgeMethod(adminDeps) };
+    return { env, deps, proxy, rulesSource, admin: createAdmin(adminDeps), purgeMethod: createPurgeMethod(adminDeps) };
   }
 
   return {
     async fetch(request, bindings, ctx) {
-      const { env, deps, proxy, admin, purgeMethod } = await (wired ??= wire(bindings));
+      const { env, deps, proxy, rulesSource, admin, purgeMethod } = await (wired ??= wire(bindings));
+      // Keeps the rules copy fresh: a refresh this request starts outlives it (waitUntil).
+      void rulesSource.rules(env, (p) => ctx.waitUntil(p));
       const url = new URL(request.url);
       // Before any rule or check: admin paths never reach the proxy, so never the origin or a cache.
       const adminRoute = adminPath(url.pathname);

@@ -140,8 +140,9 @@ export async function coordinatorRequests(ctx: BenchContext, base: string): Prom
       }
     }),
   );
-  const counts = (await (await fetch(`${base}/__bench/do-requests`)).json()) as { coordinator: number; shield: number };
+  const counts = (await (await fetch(`${base}/__bench/do-requests`)).json()) as { coordinator: number; shield: number; methods?: Record<string, number> };
   const perThousand = ((counts.coordinator + counts.shield) * 1000) / trace.paths.length;
-  ctx.log(`  offload.coordinatorRequests: ${counts.coordinator + counts.shield} Durable Object requests for ${trace.paths.length} requests in ${Math.round(performance.now() - started)} ms`);
+  const methods = Object.entries(counts.methods ?? {}).map(([m, n]) => `${m} ${n}`).join(", ");
+  ctx.log(`  offload.coordinatorRequests: ${counts.coordinator + counts.shield} Durable Object requests (${methods}; shield ${counts.shield}) for ${trace.paths.length} requests in ${Math.round(performance.now() - started)} ms`);
   return Math.round(perThousand * 10) / 10;
 }

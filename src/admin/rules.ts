@@ -1,10 +1,12 @@
 /**
- * `GET`, `PUT` and `DELETE /.edge-cache/rules`: the rules serving now, a new file
- * (validated, then kept in KV for every isolate to pick up), and going back to the
- * bundled file.
+ * `GET`, `PUT` and `DELETE /.edge-cache/rules`: the rules serving now (here, at the
+ * coordinator, and in each isolate that reported), a new file (validated, then
+ * recorded by the coordinator as the next version for every isolate to pick up), and
+ * going back to the deployment's own rules.
  */
 import type { WorkerEnv } from "../env";
-import { bundledRules, RULES_REFRESH_MS, type ActiveRules } from "../rules/active";
+import { bundledRules, RULES_BOUND_MS, RULES_REFRESH_MS, type ActiveRules } from "../rules/active";
+import type { RulesStatus } from "../rules/versions";
 import { jsonResponse } from "../http/respond";
 import { lintRules } from "../rules/lint";
 import { parseRulesText } from "../rules/parse";
@@ -17,13 +19,14 @@ import { originProblem } from "./origin-guard";
 export const MAX_RULES_BODY = 512 * 1024;
 
 export const PROPAGATION =
-  `serving at once in the isolate that took it; other isolates re-read the KV copy within ${RULES_REFRESH_MS / 1000} s, ` +
-  "and other locations see it when KV has propagated the write (typically within 60 s, not guaranteed)";
+  `recorded by the coordinator; serving at once in the isolate that took it, and in every other isolate within ${RULES_BOUND_MS / 1000} s ` +
+  "(when the coordinator cannot be reached, isolates read its KV copy: within about 60 s)";
 
 function describe(active: ActiveRules) {
   return {
     source: active.source,
     version: active.version,
+    sequence: active.sequence,
     uploadedAt: active.uploadedAt === null ? null : new Date(active.uploadedAt).toISOString(),
     routes: active.rules.routes.map((r) => r.name),
     refused: active.refused,
@@ -33,22 +36,45 @@ function describe(active: ActiveRules) {
 /** Why an upload is stored but not what serves here. */
 function precedenceNote(active: ActiveRules): string[] {
   switch (active.source) {
+    case "coordinator":
     case "kv":
     case "bundled":
-      return [];
     case "RULES_JSON":
-      return ["RULES_JSON is set (a local run given --rules): the file given to npm start keeps serving; the upload is stored in KV for runs without it"];
+      return [];
     case "options":
-      return ["this Worker was created with fixed rules: they keep serving; the upload is stored in KV"];
+      return ["this Worker was created with fixed rules: they keep serving; the upload is recorded for the others"];
     default:
       return active.source satisfies never;
   }
 }
 
-export const getRules: AdminHandler = async ({ env, deps }) => {
-  const active = await deps.rules.active(env);
+/**
+ * The coordinator's newest version, and the version each isolate said it serves when
+ * it last asked (newest report first); the answering isolate's own entry is what it
+ * serves now.
+ */
+function coordinatorView(status: RulesStatus | null, self: { isolate: string; active: ActiveRules; now: number }) {
+  if (status === null) return { coordinator: null, isolates: null };
+  const at = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  const own = { isolate: self.isolate, sequence: self.active.sequence, version: self.active.version, source: self.active.source, seenAt: self.now };
+  const others = status.isolates.filter((r) => r.isolate !== self.isolate);
   return {
-    response: jsonResponse({ ...describe(active), refreshSeconds: RULES_REFRESH_MS / 1000, rules: active.rules.source }),
+    coordinator: { sequence: status.sequence, version: status.version, recordedAt: at(status.at), seed: status.seed !== null },
+    isolates: [own, ...others].map((r) => ({ isolate: r.isolate, sequence: r.sequence, version: r.version, source: r.source, seenAt: at(r.seenAt) })),
+  };
+}
+
+export const getRules: AdminHandler = async ({ env, deps }) => {
+  const [active, status] = await Promise.all([deps.rules.active(env), deps.rules.status()]);
+  return {
+    response: jsonResponse({
+      ...describe(active),
+      isolate: deps.rules.isolate,
+      refreshSeconds: RULES_REFRESH_MS / 1000,
+      boundSeconds: RULES_BOUND_MS / 1000,
+      ...coordinatorView(status, { isolate: deps.rules.isolate, active, now: deps.now() }),
+      rules: active.rules.source,
+    }),
     result: "ok",
   };
 };
@@ -87,8 +113,8 @@ export const putRules: AdminHandler = async ({ request, env, deps }) => {
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     return {
-      response: jsonResponse({ error: "rules-not-stored", message: `The rules are valid but could not be written to KV (${why}); nothing changed. Try again in a few seconds.` }, 503, { "retry-after": "2" }),
-      result: "kv-error",
+      response: jsonResponse({ error: "rules-not-stored", message: `The rules are valid but the coordinator could not record them (${why}); nothing changed. Try again in a few seconds.` }, 503, { "retry-after": "2" }),
+      result: "coordinator-error",
     };
   }
   if (!result.ok) return refused(result.problems);
@@ -97,13 +123,14 @@ export const putRules: AdminHandler = async ({ request, env, deps }) => {
     response: jsonResponse({
       stored: true,
       version: result.version,
+      sequence: result.sequence,
       uploadedAt: new Date(result.uploadedAt).toISOString(),
       active: describe(result.active),
       warnings,
       notes: precedenceNote(result.active),
       propagation: PROPAGATION,
     }),
-    targets: { version: result.version },
+    targets: { version: result.version, sequence: result.sequence },
     result: "ok",
   };
 };
@@ -114,6 +141,6 @@ export const deleteRules: AdminHandler = async ({ env, deps }) => {
     return { response: jsonResponse({ removed: true, active: describe(active), propagation: PROPAGATION }), result: "ok" };
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    return { response: jsonResponse({ error: "rules-not-removed", message: `The KV copy could not be deleted (${why}); try again.` }, 503), result: "kv-error" };
+    return { response: jsonResponse({ error: "rules-not-removed", message: `The removal could not be recorded (${why}); nothing changed. Try again.` }, 503), result: "coordinator-error" };
   }
 };

@@ -69,9 +69,11 @@ export const rulesPush: Command = {
     const warnings = [...loaded.problems, ...lintRules(loaded.rules)];
     for (const w of warnings) io.err(`${formatProblem(w)}\n`);
     const active = answer.active as { source?: string } | undefined;
-    io.out(`${loaded.file}: pushed to ${site.origin}, version ${String(answer.version)}\n`);
+    // `sequence`: the coordinator's number for this upload (a Worker before the coordinator has none).
+    const sequence = typeof answer.sequence === "number" ? `, sequence ${answer.sequence}` : "";
+    io.out(`${loaded.file}: pushed to ${site.origin}, version ${String(answer.version)}${sequence}\n`);
     for (const note of (answer.notes as string[] | undefined) ?? []) io.out(`note: ${note}\n`);
-    if (active?.source === "kv") io.out(`${String(answer.propagation)}\n`);
+    if (active?.source !== "options" && typeof answer.propagation === "string") io.out(`${answer.propagation}\n`);
     return EXIT.ok;
   },
 };

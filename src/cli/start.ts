@@ -129,7 +129,9 @@ async function assertPortFree(port: number): Promise<void> {
 }
 
 function startWrangler(options: StartOptions, rulesJson: string): ChildProcess {
-  const vars = [`RULES_JSON:${rulesJson}`];
+  // A new seed per start: the coordinator records this file as the newest version once,
+  // so uploads made to this run take effect and an earlier run's do not (src/rules/versions.ts).
+  const vars = [`RULES_JSON:${rulesJson}`, `RULES_SEED:start-${Date.now().toString(36)}-${process.pid}`];
   if (options.adminToken) vars.push(`ADMIN_TOKEN:${options.adminToken}`);
   // A run of its own coordinator (statistics, purges) over the same local state, e.g. for a test.
   if (process.env.SITE_NAME) vars.push(`SITE_NAME:${process.env.SITE_NAME}`);

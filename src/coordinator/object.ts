@@ -15,6 +15,23 @@ import { purgeCopyKey } from "../purge/state";
 import { metaNumber, metaText, setMeta } from "./meta";
 import { migrate } from "./schema";
 import { addStats, readSample, readStats, type SampledRequest } from "../stats/coordinator";
+import { rulesCopyKey } from "../rules/active";
+import {
+  LEGACY_RULES_KEY,
+  noteIsolate,
+  parseLegacyRules,
+  recordRules,
+  rulesCopy,
+  rulesSince,
+  rulesStatus,
+  seedRules,
+  type IsolateReport,
+  type RulesDelta,
+  type RulesRecord,
+  type RulesSeed,
+  type RulesStatus,
+  type RulesUpload,
+} from "../rules/versions";
 import type { StatsAnswer, WindowName } from "../stats/summary";
 
 /** The KV copy is written at most once a second (KV's limit per key), a second after a change. */
@@ -24,6 +41,9 @@ const PRUNE_EVERY_MS = 3_600_000;
 
 export class Coordinator extends DurableObject<WorkerEnv> {
   private readonly sql: SqlStorage;
+  /** What each isolate last said it serves (rules): a view kept in memory, see src/rules/versions.ts. */
+  private readonly isolates = new Map<string, IsolateReport & { seenAt: number }>();
+  private legacyRules: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: WorkerEnv) {
     super(ctx, env);
@@ -63,6 +83,51 @@ export class Coordinator extends DurableObject<WorkerEnv> {
     return readSample(this.sql, limit);
   }
 
+  /** Uploaded rules (src/rules/versions.ts): one version per upload, in order. */
+  async putRules(input: RulesUpload): Promise<RulesRecord> {
+    const recorded = this.ctx.storage.transactionSync(() => recordRules(this.sql, input, Date.now()));
+    await this.soon();
+    return recorded;
+  }
+
+  async seedRules(seed: RulesSeed, since: number, report: IsolateReport): Promise<RulesDelta> {
+    await this.importLegacyRules(report.site);
+    noteIsolate(this.isolates, report, Date.now());
+    const before = metaNumber(this.sql, "rules_seq");
+    const delta = this.ctx.storage.transactionSync(() => seedRules(this.sql, seed, since, Date.now()));
+    if (delta.sequence !== before) await this.soon();
+    return delta;
+  }
+
+  async rulesSince(since: number, report: IsolateReport): Promise<RulesDelta> {
+    await this.importLegacyRules(report.site);
+    noteIsolate(this.isolates, report, Date.now());
+    return rulesSince(this.sql, since);
+  }
+
+  async rulesStatus(): Promise<RulesStatus> {
+    return rulesStatus(this.sql, this.isolates, Date.now());
+  }
+
+  /**
+   * Once per site: the upload an older version kept in KV (`rules:v1`) becomes the first
+   * version, so upgrading never drops the rules that serve. One call at a time does it.
+   */
+  private importLegacyRules(site: string): Promise<void> {
+    if (metaNumber(this.sql, "rules_legacy") === 1) return Promise.resolve();
+    this.legacyRules ??= (async () => {
+      const legacy = parseLegacyRules(await this.env.CACHE_KV.get(LEGACY_RULES_KEY, { type: "text" }));
+      if (metaNumber(this.sql, "rules_legacy") === 1) return;
+      this.ctx.storage.transactionSync(() => {
+        if (legacy && metaNumber(this.sql, "rules_seq") === 0) recordRules(this.sql, { site, ...legacy }, legacy.at);
+        setMeta(this.sql, "rules_legacy", 1);
+      });
+    })().finally(() => {
+      this.legacyRules = null;
+    });
+    return this.legacyRules;
+  }
+
   /** Writes the KV copies that changed and drops what no longer matters. */
   override async alarm(): Promise<void> {
     const sequence = metaNumber(this.sql, "purge_seq");
@@ -70,6 +135,11 @@ export class Coordinator extends DurableObject<WorkerEnv> {
       const copy = purgeCopy(this.sql, MAX_ROWS);
       await this.env.CACHE_KV.put(purgeCopyKey(metaText(this.sql, "site")), copy.value, { metadata: copy.metadata });
       setMeta(this.sql, "purge_copy_seq", copy.metadata.sequence);
+    }
+    const rulesSequence = metaNumber(this.sql, "rules_seq");
+    if (rulesSequence > metaNumber(this.sql, "rules_copy_seq")) {
+      await this.env.CACHE_KV.put(rulesCopyKey(metaText(this.sql, "site")), JSON.stringify(rulesCopy(this.sql)));
+      setMeta(this.sql, "rules_copy_seq", rulesSequence);
     }
     const now = Date.now();
     if (now - metaNumber(this.sql, "pruned_at") >= PRUNE_EVERY_MS) {

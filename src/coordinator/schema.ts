@@ -1,5 +1,6 @@
 import { PURGE_TABLES } from "../purge/log";
 import { STATS_SQL } from "../stats/coordinator";
+import { RULES_TABLES } from "../rules/versions";
 
 /**
  * The coordinator's SQLite tables. Each feature that keeps state in the coordinator
@@ -15,6 +16,7 @@ export const COORDINATOR_TABLES: readonly { feature: string; sql: readonly strin
   },
   { feature: "purges", sql: PURGE_TABLES },
   { feature: "stats", sql: STATS_SQL },
+  { feature: "rules", sql: RULES_TABLES },
 ];
 
 export function migrate(sql: SqlStorage): void {

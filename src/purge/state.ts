@@ -83,12 +83,13 @@ export interface PurgeStoreOptions {
   coordinator(): CoordinatorApi;
   kv: KVNamespace;
   clock?: Clock;
-  log?: (line: Record<string, unknown>) => void;
+  /** createWorker's log seam. */
+  log: (line: Record<string, unknown>) => void;
 }
 
 export function createPurgeStore(options: PurgeStoreOptions): PurgeStore {
   const clock = options.clock ?? systemClock;
-  const log = options.log ?? ((line) => console.error(JSON.stringify(line)));
+  const { log } = options;
   let prunedAt = clock.now();
 
   async function fromCoordinator(previous: PurgeTable | null): Promise<PurgeTable> {

@@ -1,37 +1,52 @@
 /**
- * Which rules run, and their hot reload. In order of precedence:
+ * Which rules run, and how an upload reaches every isolate. In order of precedence:
  *   1. rules given to `createWorker` (tests);
- *   2. the `RULES_JSON` binding (local runs: the file given to `npm start -- --rules`),
- *      so a local run never picks up what an earlier run uploaded;
- *   3. a copy uploaded with `PUT /.edge-cache/rules`, kept in KV;
- *   4. the bundled config/routes.json.
+ *   2. the newest version the site's coordinator recorded (src/rules/versions.ts):
+ *      an upload (`PUT /.edge-cache/rules`), or the file the deployment was started
+ *      with (`RULES_JSON`, which `npm start -- --rules` sets), recorded once per
+ *      start as a seed, so a local upload takes effect exactly as in production;
+ *   3. the deployment's own rules: `RULES_JSON`, else the bundled config/routes.json.
  *
- * The KV copy is re-read at most every `RULES_REFRESH_MS` per isolate and compiled
- * only when it changed; KV takes about 60 s more to show a write in other locations.
- * Invariant 6: a KV copy that fails to read, parse or validate never replaces rules
- * that work; the last good copy (else the bundled file) keeps serving, and the
- * problem is logged once and shown by `GET /.edge-cache/rules`.
+ * Propagation (the purge bounds, src/purge/state.ts): the isolate that took an upload
+ * serves it at once; every other isolate that serves requests asks the coordinator
+ * once its copy is 2 s old (in the background, a cheap "anything after sequence N?")
+ * and never serves a copy older than 5 s without first waiting up to 0.3 s for a
+ * fresh one (src/coordinator/snapshot.ts). When the coordinator cannot be reached,
+ * the copy it writes to KV (`rules:v2:<site>`) serves instead, with KV's bounds
+ * (about 60 s to other locations), logged once until the coordinator answers again.
+ *
+ * Invariant 6: a version that fails to parse or validate never replaces rules that
+ * work; the last good rules (else the deployment's own) keep serving, and the problem
+ * is logged and shown by `GET /.edge-cache/rules`.
  */
 import bundled from "../../config/routes.json";
 import { systemClock, within, type Clock } from "../clock";
+import type { CoordinatorApi } from "../coordinator/client";
+import { createSnapshot } from "../coordinator/snapshot";
 import { sha256Hex } from "../policy/digest";
+import { COORDINATOR_TIMEOUT_MS, PURGE_BOUND_MS, PURGE_READ_TIMEOUT_MS, PURGE_REFRESH_MS, PURGE_WAIT_MS } from "../purge/state";
 import { parseRules, parseRulesText } from "./parse";
 import type { CompiledRules, Problem } from "./types";
+import { LEGACY_RULES_KEY, parseLegacyRules, parseRulesCopy, type RulesRecord, type RulesSeed, type RulesStatus } from "./versions";
 
-export const RULES_KV_KEY = "rules:v1";
-/** How long an isolate trusts its copy of the KV rules before reading again. */
-export const RULES_REFRESH_MS = 10_000;
-const RULES_READ_TIMEOUT_MS = 1_500;
+/** Where uploads lived before the coordinator (still read when it has no copy; deleted by DELETE). */
+export const RULES_KV_KEY = LEGACY_RULES_KEY;
+/** The copy of the newest version the coordinator of `site` writes to KV. */
+export const rulesCopyKey = (site: string) => `rules:v2:${site}`;
+/** How old an isolate's copy may get before it asks again (in the background). */
+export const RULES_REFRESH_MS = PURGE_REFRESH_MS;
+/** The propagation bound: no isolate serves a copy older than this without asking first. */
+export const RULES_BOUND_MS = PURGE_BOUND_MS;
+/** An upload waits this long for the coordinator to record it. */
+const RECORD_TIMEOUT_MS = COORDINATOR_TIMEOUT_MS * 5;
+
+type Log = (line: Record<string, unknown>) => void;
 
 /** No routes: every request passes through uncached. The last resort when nothing valid exists. */
-const PASS_THROUGH: CompiledRules = {
-  version: 1,
-  origin: null,
-  routes: [],
-  source: { version: 1, routes: [] },
-};
+const PASS_THROUGH: CompiledRules = { version: 1, origin: null, routes: [], source: { version: 1, routes: [] } };
 
-export type RulesSourceName = "options" | "RULES_JSON" | "kv" | "bundled";
+/** "coordinator": an upload, as the coordinator has it; "kv": an upload, from its KV copy (fallback). */
+export type RulesSourceName = "options" | "RULES_JSON" | "coordinator" | "kv" | "bundled";
 
 /** The rules serving now, where they came from, and why a newer copy is not serving (if so). */
 export interface ActiveRules {
@@ -39,181 +54,244 @@ export interface ActiveRules {
   source: RulesSourceName;
   /** A hash of the file's text (16 hex digits): tells two uploads apart. */
   version: string;
-  /** When the KV copy was uploaded (ms since epoch); null for other sources. */
+  /** The coordinator's sequence number of the version serving (0: none recorded). */
+  sequence: number;
+  /** When the version was recorded (ms since epoch); null for the deployment's own rules. */
   uploadedAt: number | null;
-  /** Problems of a copy that was refused (a broken KV copy, an invalid RULES_JSON). */
+  /** Problems of a copy that was refused (a broken version, an invalid RULES_JSON). */
   refused: { source: RulesSourceName; problems: Problem[] } | null;
 }
 
-/** What `PUT /.edge-cache/rules` keeps in KV. */
-interface StoredRules {
-  v: 1;
-  version: string;
-  uploadedAt: number;
-  text: string;
-}
-
 export type UploadResult =
-  | { ok: true; rules: CompiledRules; version: string; uploadedAt: number; problems: Problem[]; active: ActiveRules }
+  | { ok: true; rules: CompiledRules; version: string; sequence: number; uploadedAt: number; problems: Problem[]; active: ActiveRules }
   | { ok: false; problems: Problem[] };
 
 export interface RulesSource {
-  /** The rules for this request (the proxy's `deps.rules`). */
-  rules(env: RulesEnv): Promise<CompiledRules>;
-  active(env: RulesEnv): Promise<ActiveRules>;
-  /** Validates and stores a rules file; an invalid one is refused with every problem. Rejects when KV refuses the write. */
-  upload(env: RulesEnv, text: string): Promise<UploadResult>;
-  /** Drops the KV copy: the bundled rules serve again. */
-  remove(env: RulesEnv): Promise<ActiveRules>;
+  /** This isolate's id, as the coordinator lists it. */
+  readonly isolate: string;
+  /** The rules for this request; `background` (ctx.waitUntil) keeps a refresh it starts alive. `env`: unused (bindings come at creation). */
+  rules(env?: RulesEnv, background?: (p: Promise<unknown>) => void): Promise<CompiledRules>;
+  active(env?: RulesEnv): Promise<ActiveRules>;
+  /** Validates a rules file and has the coordinator record it; an invalid one is refused with every problem. Rejects when it cannot be recorded. */
+  upload(env: RulesEnv | undefined, text: string): Promise<UploadResult>;
+  /** Records a removal: the deployment's own rules serve again. Rejects when it cannot be recorded. */
+  remove(env?: RulesEnv): Promise<ActiveRules>;
+  /** The coordinator's newest version and what each isolate reported; null when it cannot be reached. */
+  status(): Promise<RulesStatus | null>;
 }
 
 export interface RulesEnv {
   RULES_JSON?: string;
+  RULES_SEED?: string;
   CACHE_KV: KVNamespace;
 }
 
-let bundledActive: Promise<ActiveRules> | null = null;
+export interface RulesSourceOptions {
+  env: RulesEnv;
+  site: string;
+  /** The site's coordinator; without one, the KV copy is all there is. */
+  coordinator?: () => CoordinatorApi;
+  log: Log;
+  clock?: Clock;
+  fixed?: CompiledRules;
+}
+
+let bundledActive: Promise<{ active: ActiveRules; problems: Problem[] }> | null = null;
 
 /** The bundled config/routes.json, compiled once per isolate (pass-through if it were ever invalid). */
-export function bundledRules(): Promise<ActiveRules> {
+export async function bundledRules(): Promise<ActiveRules> {
+  return (await bundledCompiled()).active;
+}
+
+function bundledCompiled() {
   bundledActive ??= (async () => {
     const result = parseRules(bundled);
-    if (!result.rules) logProblems("bundled", result.problems);
-    return {
-      rules: result.rules ?? PASS_THROUGH,
-      source: "bundled" as const,
-      version: await versionOf(JSON.stringify(bundled)),
-      uploadedAt: null,
-      refused: result.rules ? null : { source: "bundled" as const, problems: result.problems },
-    };
+    const refused = result.rules ? null : { source: "bundled" as const, problems: result.problems };
+    const active: ActiveRules = { rules: result.rules ?? PASS_THROUGH, source: "bundled", version: await versionOf(JSON.stringify(bundled)), sequence: 0, uploadedAt: null, refused };
+    return { active, problems: result.problems };
   })();
   return bundledActive;
 }
 
+interface View {
+  active: ActiveRules;
+  /** Where the last load got it: the sequence asked from is only the coordinator's own. */
+  via: "coordinator" | "kv" | "deployed";
+}
+
 /** One isolate's view of the rules; `fixed` rules (tests) win over everything. */
-export function createRulesSource(options: { now: () => number; fixed?: CompiledRules; clock?: Clock }): RulesSource {
-  const { now, fixed } = options;
+export function createRulesSource(options: RulesSourceOptions): RulesSource {
+  const { env, site, coordinator, log, fixed } = options;
   const clock = options.clock ?? systemClock;
-  let fromVar: { text: string; active: ActiveRules } | null = null;
-  // The KV copy: the raw value last read (to skip recompiling), what serves, and until when it is trusted.
-  let kvCache: { raw: string | null; active: ActiveRules; until: number } | null = null;
-  let lastGoodKv: ActiveRules | null = null;
-  let reading: Promise<ActiveRules> | null = null;
+  const isolate = crypto.randomUUID().slice(0, 8);
+  let deployedActive: ActiveRules | null = null;
+  let seed: RulesSeed | null = null;
+  let seeded = false;
+  let down = false;
+  // The version last refused (what it was, and what served instead): logged once, not every refresh.
+  let refusedKey: string | null = null;
+  let refusedActive: ActiveRules | null = null;
 
-  async function fromRulesJson(text: string): Promise<ActiveRules> {
-    if (fromVar?.text !== text) {
-      const result = parseRulesText(text);
-      const version = await versionOf(text);
-      if (!result.rules) logProblems("RULES_JSON", result.problems);
-      fromVar = {
-        text,
-        active: result.rules
-          ? { rules: result.rules, source: "RULES_JSON", version, uploadedAt: null, refused: null }
-          : { ...(await bundledRules()), refused: { source: "RULES_JSON", problems: result.problems } },
-      };
+  /** RULES_JSON (else the bundled file), compiled once; also makes the seed. */
+  async function deployed(): Promise<ActiveRules> {
+    if (deployedActive) return deployedActive;
+    const own = await bundledCompiled();
+    if (own.active.refused) logProblems(log, "bundled", own.problems);
+    let active = own.active;
+    if (env.RULES_JSON) {
+      const result = parseRulesText(env.RULES_JSON);
+      const version = await versionOf(env.RULES_JSON);
+      if (result.rules) {
+        active = { rules: result.rules, source: "RULES_JSON", version, sequence: 0, uploadedAt: null, refused: null };
+        seed = { site, id: env.RULES_SEED || version, version, text: env.RULES_JSON };
+      } else {
+        logProblems(log, "RULES_JSON", result.problems);
+        active = { ...active, refused: { source: "RULES_JSON", problems: result.problems } };
+      }
     }
-    return fromVar.active;
+    return (deployedActive = active);
   }
 
-  async function readKv(kv: KVNamespace): Promise<ActiveRules> {
-    let raw: string | null;
+  /** The rules of one recorded version; a broken one leaves the last good rules serving. */
+  async function fromRecord(record: RulesRecord, via: "coordinator" | "kv", previous: View | null): Promise<ActiveRules> {
+    const own = await deployed();
+    const source: RulesSourceName = record.seed !== null ? "RULES_JSON" : via;
+    if (record.text === null) return { ...own, sequence: record.sequence };
+    const uploadedAt = record.seed !== null ? null : record.at;
+    const same = previous && previous.active.version === record.version && previous.active.sequence === record.sequence && !previous.active.refused;
+    if (same) return { ...previous.active, source, uploadedAt };
+    const key = `${source}:${record.sequence}:${record.version}`;
+    if (key === refusedKey && refusedActive) return refusedActive;
+    const result = parseRulesText(record.text);
+    if (result.rules) return { rules: result.rules, source, version: record.version, sequence: record.sequence, uploadedAt, refused: null };
+    logProblems(log, source, result.problems);
+    refusedKey = key;
+    return (refusedActive = { ...(previous?.active ?? own), refused: { source, problems: result.problems } });
+  }
+
+  async function fromCoordinator(api: CoordinatorApi, previous: View | null): Promise<View> {
+    await deployed();
+    const since = previous?.via === "coordinator" ? previous.active.sequence : 0;
+    const report = { site, isolate, sequence: previous?.active.sequence ?? 0, version: previous?.active.version ?? null, source: previous?.active.source ?? "none" };
+    const seeding = seed !== null && !seeded;
+    const call = seeding ? api.seedRules(seed!, since, report) : api.rulesSince(since, report);
+    const delta = await within(clock, COORDINATOR_TIMEOUT_MS, call, null);
+    if (delta === null) throw new Error(`no answer in ${COORDINATOR_TIMEOUT_MS} ms`);
+    // A coordinator that knows less than we saw has lost its storage: seed it again next time.
+    seeded = seeding || (seeded && delta.sequence >= since);
+    if (delta.latest) return { active: await fromRecord(delta.latest, "coordinator", previous), via: "coordinator" };
+    if (delta.sequence === 0 || !previous) return { active: await deployed(), via: "coordinator" };
+    return previous;
+  }
+
+  async function read(key: string): Promise<string | null> {
+    const got = await within(clock, PURGE_READ_TIMEOUT_MS, env.CACHE_KV.get(key, { type: "text" }), "timeout" as const);
+    if (got === "timeout") throw new Error(`no answer from KV in ${PURGE_READ_TIMEOUT_MS} ms`);
+    return got;
+  }
+
+  /** The coordinator's KV copy (else what an older version kept in KV); one started from another seed ignores it. */
+  async function fromKv(previous: View | null): Promise<View> {
+    const own = await deployed();
+    const raw = await read(rulesCopyKey(site));
+    const copy = parseRulesCopy(raw);
+    if (raw !== null && copy === null) {
+      if (refusedKey === raw && refusedActive) return { active: refusedActive, via: "kv" };
+      const why = `the value at ${rulesCopyKey(site)} is not a rules copy (version 2)`;
+      const problems: Problem[] = [{ severity: "error", path: "$", message: why, hint: "upload the rules again with PUT /.edge-cache/rules" }];
+      logProblems(log, "kv", problems);
+      refusedKey = raw;
+      return { active: (refusedActive = { ...(previous?.active ?? own), refused: { source: "kv", problems } }), via: "kv" };
+    }
+    if (copy && (seed === null || copy.seedId === seed.id)) return { active: await fromRecord(copy, "kv", previous), via: "kv" };
+    if (copy || seed) return { active: own, via: "deployed" };
+    const legacy = parseLegacyRules(await read(RULES_KV_KEY));
+    if (legacy) return { active: await fromRecord({ sequence: 0, seed: null, ...legacy }, "kv", previous), via: "kv" };
+    return { active: own, via: "deployed" };
+  }
+
+  const snapshot = createSnapshot<View>({
+    clock,
+    async load(previous) {
+      if (coordinator) {
+        try {
+          const view = await fromCoordinator(coordinator(), previous);
+          down = false;
+          return view;
+        } catch (err) {
+          if (!down) log({ msg: "coordinator-unavailable", part: "rules", fallback: "kv", error: message(err) });
+          down = true;
+        }
+      }
+      try {
+        return await fromKv(previous);
+      } catch (err) {
+        log({ msg: "rules-kv-read", fallback: "last-known", error: message(err) });
+        return previous ?? { active: await deployed(), via: "deployed" };
+      }
+    },
+    // Only after `deployed()` has run (every get awaits it first).
+    initial: () => ({ active: deployedActive!, via: "deployed" }),
+    refreshMs: RULES_REFRESH_MS,
+    boundMs: RULES_BOUND_MS,
+    waitMs: PURGE_WAIT_MS,
+    firstWaitMs: COORDINATOR_TIMEOUT_MS + 2 * PURGE_READ_TIMEOUT_MS + 100,
+  });
+
+  async function current(background?: (p: Promise<unknown>) => void): Promise<ActiveRules> {
+    if (fixed) return { rules: fixed, source: "options", version: await versionOf(JSON.stringify(fixed.source)), sequence: 0, uploadedAt: null, refused: null };
+    if (deployedActive === null) await deployed();
+    return (await snapshot.get(background)).active;
+  }
+
+  /** Has the coordinator record a version; this isolate serves it at once. */
+  async function record(version: string, text: string | null): Promise<RulesRecord> {
+    if (!coordinator) throw new Error("no coordinator is bound (COORDINATOR)");
+    let recorded: RulesRecord | null;
     try {
-      const got = kv.get(RULES_KV_KEY, { type: "text" });
-      const value = await within(clock, RULES_READ_TIMEOUT_MS, got, "timeout" as const);
-      if (value === "timeout") throw new Error(`no answer in ${RULES_READ_TIMEOUT_MS} ms`);
-      raw = value;
+      recorded = await within(clock, RECORD_TIMEOUT_MS, coordinator().putRules({ site, version, text, at: clock.now() }), null);
+      if (recorded === null) throw new Error(`no answer in ${RECORD_TIMEOUT_MS} ms`);
     } catch (err) {
-      // Unreadable now: keep serving what we had, and try again after the refresh period.
-      console.error(JSON.stringify({ msg: "rules-kv-read", error: err instanceof Error ? err.message : String(err) }));
-      const active = kvCache?.active ?? (await bundledRules());
-      kvCache = { raw: kvCache?.raw ?? null, active, until: now() + RULES_REFRESH_MS };
-      return active;
+      log({ msg: "coordinator-unavailable", part: "rules-upload", error: message(err) });
+      throw err;
     }
-    if (kvCache && kvCache.raw === raw) {
-      kvCache.until = now() + RULES_REFRESH_MS;
-      return kvCache.active;
+    await deployed();
+    const view = snapshot.peek();
+    if (!view || view.via !== "coordinator" || recorded.sequence > view.active.sequence) {
+      snapshot.set({ active: await fromRecord(recorded, "coordinator", view), via: "coordinator" });
     }
-    const active = await compileStored(raw);
-    kvCache = { raw, active, until: now() + RULES_REFRESH_MS };
-    return active;
-  }
-
-  async function compileStored(raw: string | null): Promise<ActiveRules> {
-    if (raw === null) {
-      lastGoodKv = null;
-      return bundledRules();
-    }
-    const stored = parseStored(raw);
-    const result = stored === null ? null : parseRulesText(stored.text);
-    if (stored !== null && result?.rules) {
-      lastGoodKv = { rules: result.rules, source: "kv", version: stored.version, uploadedAt: stored.uploadedAt, refused: null };
-      return lastGoodKv;
-    }
-    const problems: Problem[] = result?.problems ?? [
-      { severity: "error", path: "$", message: `the value at ${RULES_KV_KEY} is not a stored rules file (version 1)`, hint: "upload the rules again with PUT /.edge-cache/rules" },
-    ];
-    logProblems("kv", problems);
-    return { ...(lastGoodKv ?? (await bundledRules())), refused: { source: "kv", problems } };
-  }
-
-  async function active(env: RulesEnv): Promise<ActiveRules> {
-    if (fixed) return { rules: fixed, source: "options", version: await versionOf(JSON.stringify(fixed.source)), uploadedAt: null, refused: null };
-    if (env.RULES_JSON) return fromRulesJson(env.RULES_JSON);
-    if (kvCache && now() < kvCache.until) return kvCache.active;
-    if (reading) {
-      // Another request's read. Awaiting its I/O without any of our own would get this
-      // request cancelled as hung by workerd: serve what we have, or wait with our own bound.
-      if (kvCache) return kvCache.active;
-      return within(clock, RULES_READ_TIMEOUT_MS + 100, reading, await bundledRules());
-    }
-    reading = readKv(env.CACHE_KV).finally(() => {
-      reading = null;
-    });
-    return reading;
+    return recorded;
   }
 
   return {
-    active,
-    async rules(env) {
-      if (fixed) return fixed;
-      return (await active(env)).rules;
+    isolate,
+    async rules(_env, background) {
+      return fixed ?? (await current(background)).rules;
     },
-    async upload(env, text) {
+    active: () => current(),
+    async upload(_env, text) {
       const result = parseRulesText(text);
       if (!result.rules) return { ok: false, problems: result.problems };
-      const stored: StoredRules = { v: 1, version: await versionOf(text), uploadedAt: now(), text };
-      const raw = JSON.stringify(stored);
-      await env.CACHE_KV.put(RULES_KV_KEY, raw);
-      // This isolate serves the upload at once; the others within their refresh period.
-      lastGoodKv = { rules: result.rules, source: "kv", version: stored.version, uploadedAt: stored.uploadedAt, refused: null };
-      kvCache = { raw, active: lastGoodKv, until: now() + RULES_REFRESH_MS };
-      return { ok: true, rules: result.rules, version: stored.version, uploadedAt: stored.uploadedAt, problems: result.problems, active: await active(env) };
+      const recorded = await record(await versionOf(text), text);
+      return { ok: true, rules: result.rules, version: recorded.version, sequence: recorded.sequence, uploadedAt: recorded.at, problems: result.problems, active: await current() };
     },
-    async remove(env) {
+    async remove() {
+      await record("removed", null);
+      // What an older version kept must not come back through the fallback.
       await env.CACHE_KV.delete(RULES_KV_KEY);
-      lastGoodKv = null;
-      kvCache = { raw: null, active: await bundledRules(), until: now() + RULES_REFRESH_MS };
-      return active(env);
+      return current();
+    },
+    async status() {
+      if (!coordinator) return null;
+      try {
+        return await within(clock, COORDINATOR_TIMEOUT_MS, coordinator().rulesStatus(), null);
+      } catch {
+        return null;
+      }
     },
   };
 }
 
-function parseStored(raw: string): StoredRules | null {
-  try {
-    const v = JSON.parse(raw) as Partial<StoredRules> | null;
-    if (v && v.v === 1 && typeof v.text === "string" && typeof v.version === "string" && typeof v.uploadedAt === "number") {
-      return v as StoredRules;
-    }
-  } catch {
-    // Not JSON: reported by the caller like any other broken copy.
-  }
-  return null;
-}
-
-async function versionOf(text: string): Promise<string> {
-  return (await sha256Hex(text)).slice(0, 16);
-}
-
-function logProblems(source: string, problems: readonly Problem[]): void {
-  console.error(JSON.stringify({ msg: "rules-invalid", source, problems }));
-}
+const versionOf = async (text: string) => (await sha256Hex(text)).slice(0, 16);
+const logProblems = (log: Log, source: string, problems: readonly Problem[]) => log({ msg: "rules-invalid", source, problems });
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));

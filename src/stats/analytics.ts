@@ -31,14 +31,14 @@ export function dataPoint(p: PointInput): AnalyticsEngineDataPoint {
 }
 
 /** Writes points; a failing binding is logged once and never fails a request. */
-export function analyticsWriter(dataset: AnalyticsEngineDataset | undefined): ((p: PointInput) => void) | null {
+export function analyticsWriter(dataset: AnalyticsEngineDataset | undefined, log: (line: Record<string, unknown>) => void): ((p: PointInput) => void) | null {
   if (!dataset) return null;
   let warned = false;
   return (p) => {
     try {
       dataset.writeDataPoint(dataPoint(p));
     } catch (err) {
-      if (!warned) console.error(JSON.stringify({ msg: "analytics-error", error: err instanceof Error ? err.message : String(err) }));
+      if (!warned) log({ msg: "analytics-error", error: err instanceof Error ? err.message : String(err) });
       warned = true;
     }
   };

@@ -45,6 +45,8 @@ export interface StatsOptions {
   analytics?: AnalyticsEngineDataset;
   /** The site's coordinator; without one the isolate's own counters answer. */
   coordinator?: () => CoordinatorApi;
+  /** Where the one line about a failing coordinator or Analytics Engine goes (createWorker's log seam). */
+  log(line: Record<string, unknown>): void;
 }
 
 /** At most one flush per isolate this often. */
@@ -63,7 +65,7 @@ function wentToOrigin(o: Outcome): boolean {
 export function createIsolateStats(options: StatsOptions): IsolateStats {
   const own = new MinuteBuckets();
   const pending = new MinuteBuckets();
-  const write = analyticsWriter(options.analytics);
+  const write = analyticsWriter(options.analytics, options.log);
   let sample: SampledRequest[] = [];
   let seen = 0;
   const recent: SampledRequest[] = [];
@@ -72,7 +74,7 @@ export function createIsolateStats(options: StatsOptions): IsolateStats {
   let warned = false;
 
   function warnOnce(op: string, err: unknown): void {
-    if (!warned) console.error(JSON.stringify({ msg: "stats-coordinator-error", op, error: err instanceof Error ? err.message : String(err) }));
+    if (!warned) options.log({ msg: "stats-coordinator-error", op, error: err instanceof Error ? err.message : String(err) });
     warned = true;
   }
 

@@ -7,6 +7,7 @@
  * The stored response carries only our expiry, which covers the stale windows:
  * freshness is decided by our code, never by the Cache API (ARCHITECTURE.md, invariant 7).
  */
+import { cacheTagValue } from "../policy/tags";
 import { checkMeta, type EntryMeta, type StoredEntry } from "./entry";
 import { consoleLog, logTierError, type StorageKey, type Tier, type TierLog } from "./tier";
 
@@ -43,15 +44,16 @@ export function edgeTier(cache: Cache, log: TierLog = consoleLog): Tier {
     },
     async put(at, meta, body, retentionSeconds) {
       try {
-        const stored = new Response(body, {
-          // Always 200 to the Cache API: the real status is in the metadata, and the
-          // Cache API refuses or treats some statuses specially.
-          status: 200,
-          headers: {
-            "cache-control": `max-age=${Math.ceil(retentionSeconds)}`,
-            [ENTRY_HEADER]: JSON.stringify(meta),
-          },
-        });
+        const headers: Record<string, string> = {
+          "cache-control": `max-age=${Math.ceil(retentionSeconds)}`,
+          [ENTRY_HEADER]: JSON.stringify(meta),
+        };
+        // The entry's tags, for the zone's purge by tag (Cloudflare's API) to reach this tier.
+        const cacheTag = cacheTagValue(meta.tags);
+        if (cacheTag) headers["cache-tag"] = cacheTag;
+        // Always 200 to the Cache API: the real status is in the metadata, and the
+        // Cache API refuses or treats some statuses specially.
+        const stored = new Response(body, { status: 200, headers });
         await cache.put(entryUrl(at), stored);
         // A put that resolved without reading the body stored nothing whole; release
         // the stream so the writer upstream is not left waiting on it.

@@ -29,11 +29,12 @@ async function withServer(answer: (r: Recorded) => Answer, body: (url: string, s
 const OK = json(200, {
   stored: true,
   version: "0123456789abcdef",
+  sequence: 7,
   uploadedAt: "2026-01-01T00:00:00.000Z",
-  active: { source: "kv" },
+  active: { source: "coordinator" },
   warnings: [],
   notes: [],
-  propagation: "serving at once in the isolate that took it; other isolates re-read the KV copy within 10 s",
+  propagation: "recorded by the coordinator; serving at once in the isolate that took it, and in every other isolate within 5 s",
 });
 
 describe("edge-cache rules push", () => {
@@ -42,7 +43,7 @@ describe("edge-cache rules push", () => {
       const run = await cli(["rules", "push", "good.json", "--site", url], { cwd: dir, env: { EDGE_CACHE_TOKEN: TOKEN } });
       expect(run.code).toBe(0);
       expect(run.stdout).toBe(
-        `good.json: pushed to ${url}, version 0123456789abcdef\nserving at once in the isolate that took it; other isolates re-read the KV copy within 10 s\n`,
+        `good.json: pushed to ${url}, version 0123456789abcdef, sequence 7\nrecorded by the coordinator; serving at once in the isolate that took it, and in every other isolate within 5 s\n`,
       );
       expect(run.stderr).toMatch(/^warning {2}\$\.routes\[0\]\.stripSetCookie {2}route "all" stores answers that set cookies/);
       expect(seen).toEqual([{ method: "PUT", url: "/.edge-cache/rules", authorization: `Bearer ${TOKEN}`, body: await readFile(join(dir, "good.json"), "utf8") }]);

@@ -1,4 +1,6 @@
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { ShieldStub } from "../../src/shield/client";
 import { aroundShield, locations } from "../support/locations";
 import { origin } from "../support/origin";
 
@@ -12,13 +14,18 @@ async function until(done: () => Promise<boolean>): Promise<void> {
 
 describe("the origin shield", () => {
   it("a herd across 4 locations, 5 requests each, costs the origin one fetch", async () => {
-    const { sites } = locations(4, SHIELDED);
+    // The shield the leaders ask (one object: one key), to watch it count its waiters.
+    let shield: ShieldStub | null = null;
+    const watch = () => (stub: ShieldStub) => (shield ??= stub);
+    const { sites } = locations(4, { ...SHIELDED, wrapShield: watch });
     const path = origin.path();
     await origin.script(path, { body: "shared body", headers: MAX_AGE, hold: true });
     const started = sites.flatMap((s) => Array.from({ length: 5 }, () => s.start(path)));
     await until(async () => (await origin.held(path)) === 1);
-    // Let every location's leader reach the shield before the origin answers.
-    await new Promise((r) => setTimeout(r, 100));
+    // Every location's leader has reached the shield before the origin answers.
+    const waiters = () =>
+      runInDurableObject(shield as unknown as DurableObjectStub, (o) => (o as unknown as { flight: { waiters: number } | null }).flight?.waiters ?? 0);
+    await until(async () => shield !== null && (await waiters()) === 4);
     await origin.release(path);
     const bodies = await Promise.all(
       started.map(async (s) => {

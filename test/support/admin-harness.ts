@@ -19,6 +19,7 @@ export interface AdminHarnessOptions {
   env?: Partial<WorkerEnv>;
   clock?: TestClock;
   wrapKv?: (kv: KVNamespace) => KVNamespace;
+  wrapCache?: WorkerOptions["wrapCache"];
   /** Seams for multi-location tests (test/support/locations.ts). */
   wrapCoordinator?: WorkerOptions["wrapCoordinator"];
   wrapShield?: WorkerOptions["wrapShield"];
@@ -36,6 +37,7 @@ export function adminHarness(options: AdminHarnessOptions = {}) {
     // The test deployment allows its scripted origin in uploaded rules.
     env: { ADMIN_TOKEN: TOKEN, ALLOWED_ORIGINS: origin.url, ...options.env },
     wrapKv: options.wrapKv,
+    wrapCache: options.wrapCache,
     wrapCoordinator: options.wrapCoordinator,
     wrapShield: options.wrapShield,
     cacheName: options.cacheName,

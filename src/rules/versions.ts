@@ -1,0 +1,174 @@
+/**
+ * Uploaded rules, kept by the coordinator in SQLite: one row per version, numbered in
+ * the order the coordinator recorded them (`sequence`). The Durable Object runs one
+ * method at a time, so two uploads sent at once to two locations get two sequence
+ * numbers and the later one serves everywhere: none is lost, none goes back in time.
+ *
+ * A version is a rules file (validated by the isolate that took it) or a removal
+ * (`text: null`: the deployment's own rules serve again). A seed is the file a
+ * deployment was started with (`RULES_JSON`, with `RULES_SEED` for one `npm start`):
+ * it is recorded once per seed id, so a new start begins from its own file and later
+ * uploads win over it, exactly as uploads win over the bundled file in production.
+ *
+ * The isolates report which version they serve whenever they ask; the coordinator
+ * keeps the last report of each in memory (it is a view, not state: lost on restart,
+ * rebuilt within one refresh period).
+ */
+import { metaNumber, metaText, setMeta } from "../coordinator/meta";
+
+export const RULES_TABLES: readonly string[] = [
+  "CREATE TABLE IF NOT EXISTS rules_versions (seq INTEGER PRIMARY KEY, version TEXT NOT NULL, text TEXT, at REAL NOT NULL, seed TEXT)",
+];
+
+/** Versions kept (the newest serves; the others are history for whoever reads the table). */
+const KEEP_VERSIONS = 20;
+/** Isolates not heard from for this long are left out of the list. */
+export const ISOLATE_SEEN_MS = 5 * 60_000;
+const MAX_ISOLATES = 1_000;
+
+export interface RulesRecord {
+  sequence: number;
+  /** The first 16 hex digits of the text's SHA-256 (or of "" for a removal). */
+  version: string;
+  /** The rules file; null = removed: the deployment's own rules serve. */
+  text: string | null;
+  /** When the coordinator recorded it, ms since epoch. */
+  at: number;
+  /** The seed id, when this version is a deployment's start file rather than an upload. */
+  seed: string | null;
+}
+
+export interface RulesUpload {
+  /** The site (the coordinator's name): names its KV copy. */
+  site: string;
+  version: string;
+  text: string | null;
+  /** The caller's clock: the record's time is never earlier, nor earlier than the last one's. */
+  at: number;
+}
+
+export interface RulesSeed {
+  site: string;
+  id: string;
+  version: string;
+  text: string;
+}
+
+/** What an isolate says it serves, each time it asks. */
+export interface IsolateReport {
+  /** The site (names the KV copy when this call records the first version). */
+  site: string;
+  isolate: string;
+  sequence: number;
+  version: string | null;
+  source: string;
+}
+
+export interface RulesDelta {
+  /** The coordinator's newest sequence number (0: nothing recorded). */
+  sequence: number;
+  /** The newest version, when it is newer than what the caller has. */
+  latest: RulesRecord | null;
+}
+
+/** `GET /.edge-cache/rules`: the newest version (without its text) and what each isolate serves. */
+export interface RulesStatus {
+  sequence: number;
+  version: string | null;
+  at: number | null;
+  seed: string | null;
+  isolates: (IsolateReport & { seenAt: number })[];
+}
+
+/** The KV copy (`rules:v2:<site>`): the newest version, and the seed the coordinator runs from. */
+export interface RulesCopy extends RulesRecord {
+  v: 2;
+  /** The latest seed id recorded (an isolate started from another seed ignores this copy). */
+  seedId: string;
+}
+
+export function recordRules(sql: SqlStorage, input: RulesUpload, now: number, seed: string | null = null): RulesRecord {
+  const sequence = metaNumber(sql, "rules_seq") + 1;
+  const at = Math.max(now, input.at, metaNumber(sql, "rules_last_at"));
+  sql.exec("INSERT INTO rules_versions (seq, version, text, at, seed) VALUES (?, ?, ?, ?, ?)", sequence, input.version, input.text, at, seed);
+  sql.exec("DELETE FROM rules_versions WHERE seq <= ?", sequence - KEEP_VERSIONS);
+  setMeta(sql, "rules_seq", sequence);
+  setMeta(sql, "rules_last_at", at);
+  setMeta(sql, "site", input.site);
+  return { sequence, version: input.version, text: input.text, at, seed };
+}
+
+/** Records the seed as the newest version unless this seed id was recorded already; then as `rulesSince`. */
+export function seedRules(sql: SqlStorage, seed: RulesSeed, since: number, now: number): RulesDelta {
+  if (metaText(sql, "rules_seed") !== seed.id) {
+    recordRules(sql, { site: seed.site, version: seed.version, text: seed.text, at: now }, now, seed.id);
+    setMeta(sql, "rules_seed", seed.id);
+  }
+  return rulesSince(sql, since);
+}
+
+export function latestRules(sql: SqlStorage): RulesRecord | null {
+  const row = sql
+    .exec<{ seq: number; version: string; text: string | null; at: number; seed: string | null }>("SELECT seq, version, text, at, seed FROM rules_versions ORDER BY seq DESC LIMIT 1")
+    .toArray()[0];
+  return row ? { sequence: row.seq, version: row.version, text: row.text, at: row.at, seed: row.seed } : null;
+}
+
+export function rulesSince(sql: SqlStorage, since: number): RulesDelta {
+  const sequence = metaNumber(sql, "rules_seq");
+  // A caller ahead of us saw a coordinator that has since lost its storage: send what we have.
+  return { sequence, latest: sequence !== since && sequence > 0 ? latestRules(sql) : null };
+}
+
+export function rulesCopy(sql: SqlStorage): RulesCopy | null {
+  const latest = latestRules(sql);
+  return latest && { v: 2, ...latest, seedId: metaText(sql, "rules_seed") };
+}
+
+export function noteIsolate(isolates: Map<string, IsolateReport & { seenAt: number }>, report: IsolateReport, now: number): void {
+  isolates.delete(report.isolate);
+  isolates.set(report.isolate, { ...report, seenAt: now });
+  // Oldest report first (Map keeps insertion order): drop it past the cap.
+  if (isolates.size > MAX_ISOLATES) isolates.delete(isolates.keys().next().value!);
+}
+
+export function rulesStatus(sql: SqlStorage, isolates: Map<string, IsolateReport & { seenAt: number }>, now: number): RulesStatus {
+  const latest = latestRules(sql);
+  for (const [id, r] of isolates) if (now - r.seenAt > ISOLATE_SEEN_MS) isolates.delete(id);
+  return {
+    sequence: metaNumber(sql, "rules_seq"),
+    version: latest?.version ?? null,
+    at: latest?.at ?? null,
+    seed: latest?.seed ?? null,
+    isolates: [...isolates.values()].reverse(),
+  };
+}
+
+/** Where uploads lived before the coordinator: `{ v: 1, text, version, uploadedAt }`. */
+export const LEGACY_RULES_KEY = "rules:v1";
+
+/** A `rules:v1` value, or null when it is not one. */
+export function parseLegacyRules(raw: string | null): { version: string; text: string; at: number } | null {
+  try {
+    const v = raw === null ? null : (JSON.parse(raw) as { v?: unknown; text?: unknown; version?: unknown; uploadedAt?: unknown } | null);
+    if (v && v.v === 1 && typeof v.text === "string" && typeof v.version === "string" && typeof v.uploadedAt === "number") {
+      return { version: v.version, text: v.text, at: v.uploadedAt };
+    }
+  } catch {
+    // Not JSON: not a stored file.
+  }
+  return null;
+}
+
+/** A `rules:v2:<site>` value, or null when it is not one. */
+export function parseRulesCopy(raw: string | null): RulesCopy | null {
+  try {
+    const v = raw === null ? null : (JSON.parse(raw) as Partial<RulesCopy> | null);
+    if (v && v.v === 2 && typeof v.sequence === "number" && typeof v.version === "string" && (typeof v.text === "string" || v.text === null)) {
+      return { v: 2, sequence: v.sequence, version: v.version, text: v.text, at: Number(v.at) || 0, seed: v.seed ?? null, seedId: String(v.seedId ?? "") };
+    }
+  } catch {
+    // Not JSON: reported by the caller like any other broken copy.
+  }
+  return null;
+}
