@@ -7,7 +7,7 @@ import type { CacheStatus } from "../http/cache-status";
 import { fetchOrigin, noteSent, originUrl } from "../http/origin";
 import { errorResponse, originFailure } from "../http/respond";
 import { bypassVerdict } from "../policy/bypass";
-import { buildCacheKey } from "../policy/cache-key";
+import { buildCacheKey, normalizeUrl } from "../policy/cache-key";
 import { withDimensionHeaders } from "../policy/dimensions";
 import { freshness } from "../policy/freshness";
 import { requestWantsValidation } from "../policy/request-directives";
@@ -35,7 +35,9 @@ export function createProxy(deps: ProxyDeps) {
     const started = deps.clock.now();
     const t0 = Date.now();
     const rules = await deps.rules();
-    const url = new URL(request.url);
+    const raw = new URL(request.url);
+    // One URL for every decision below: route, bypass, key, origin request, purges, log.
+    const url = normalizeUrl(raw);
     const { route } = matchRoute(rules, url, request.method);
     const rec = new Recorder();
     let response: Response;
@@ -50,7 +52,7 @@ export function createProxy(deps: ProxyDeps) {
         const variantHeaders = key.parts.dimensions ? withDimensionHeaders(new Headers(request.headers), dimensions) : request.headers;
         return { deps, request, route, rules, exec, target: key.url, primary, dimensions, variantHeaders, rec };
       };
-      const bypass = bypassVerdict(route, request.method, url, request.headers);
+      const bypass = bypassVerdict(route, request.method, url, request.headers, raw.pathname);
       if (bypass) {
         const status: CacheStatus = { fwd: bypass.reason === "method" ? "method" : "bypass", detail: bypass.reason };
         response = await pass(deps, request, rules, url, rec, status);
