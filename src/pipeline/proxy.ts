@@ -8,7 +8,7 @@ import { fetchOrigin, noteSent, originUrl } from "../http/origin";
 import { errorResponse, originFailure } from "../http/respond";
 import { bypassVerdict } from "../policy/bypass";
 import { buildCacheKey, normalizeUrl } from "../policy/cache-key";
-import { withDimensionHeaders } from "../policy/dimensions";
+import { originRequestHeaders } from "../policy/forwarding";
 import { freshness } from "../policy/freshness";
 import { requestWantsValidation } from "../policy/request-directives";
 import { matchRoute } from "../rules/match";
@@ -49,7 +49,7 @@ export function createProxy(deps: ProxyDeps) {
         const key = buildCacheKey(url, request.headers, route.key, request.cf?.country);
         const primary = await storageKey(key.key, key.parts.host);
         const dimensions = key.parts.dimensions ?? {};
-        const variantHeaders = key.parts.dimensions ? withDimensionHeaders(new Headers(request.headers), dimensions) : request.headers;
+        const variantHeaders = originRequestHeaders(request.headers, route.key, dimensions);
         return { deps, request, route, rules, exec, target: key.url, primary, dimensions, variantHeaders, rec };
       };
       const bypass = bypassVerdict(route, request.method, url, request.headers, raw.pathname);

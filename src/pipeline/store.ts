@@ -8,7 +8,6 @@
 import { declaredLength, stripHopByHop } from "../http/headers";
 import { fetchOrigin, noteSent, originUrl } from "../http/origin";
 import { retentionSeconds, storeVerdict, type NoStoreReason, type StoreVerdict } from "../policy/freshness";
-import { forwardHeaders } from "../policy/forwarding";
 import { responseTags } from "../policy/tags";
 import { variantKey, varyNames } from "../policy/vary";
 import type { RouteTiers } from "../rules/types";
@@ -18,9 +17,6 @@ import { ENTRY_VERSION, type ResponseMeta, type VaryMeta } from "../tiers/entry"
 import { KV_MAX_BODY } from "../tiers/kv";
 import type { StorageKey } from "../tiers/tier";
 import { storageKey, storeEntry, type StorePlan } from "../tiers/two-tier";
-
-/** Request fields the cache answers itself from the whole entry; the origin never sees the client's. */
-const CLIENT_CONDITIONALS = ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range"];
 
 export interface Fetched {
   res: Response;
@@ -32,8 +28,8 @@ export interface Fetched {
 
 /** Fetches the whole GET representation for the cache (a HEAD miss fills the GET entry, as Varnish does). */
 export async function fetchForCache(c: Ctx, validators: readonly [string, string][] = []): Promise<Fetched> {
-  const headers = forwardHeaders(c.request.headers, c.route.key, c.dimensions);
-  for (const name of CLIENT_CONDITIONALS) headers.delete(name);
+  // The very headers the variant was selected on (Ctx.variantHeaders), plus our validators.
+  const headers = new Headers(c.variantHeaders);
   for (const [k, v] of validators) headers.set(k, v);
   const requestTime = c.deps.clock.now();
   const t0 = Date.now();
