@@ -17,6 +17,7 @@ import { contentLength } from "../stats/recorder";
 import { storageKey } from "../tiers/two-tier";
 import type { Ctx, ProxyDeps } from "./context";
 import { deliverFromOrigin } from "./deliver";
+import { createInvalidator } from "./invalidate";
 import { deliverHit, lookupEntry } from "./lookup";
 import { miss } from "./miss";
 import { Recorder, type Timings } from "./recorder";
@@ -30,6 +31,8 @@ const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "TR
 export function createProxy(deps: ProxyDeps) {
   // Per isolate: at most one background refresh per key at a time (RFC 5861 §3).
   const refreshing = new Set<string>();
+  // RFC 9111 §4.4: a successful unsafe request clears what its URL can have stored.
+  const invalidate = createInvalidator(deps);
 
   return async function proxy(request: Request, exec: ExecutionContext): Promise<Response> {
     const started = deps.clock.now();
@@ -44,24 +47,22 @@ export function createProxy(deps: ProxyDeps) {
     if (!route) {
       response = await pass(deps, request, rules, url, rec, { fwd: "bypass", detail: "no-rule" });
     } else {
-      // The key is built only when it is used: a lookup, or an invalidation.
-      const context = async (): Promise<Ctx> => {
-        const key = buildCacheKey(url, request.headers, route.key, request.cf?.country);
-        const primary = await storageKey(key.key, key.parts.host);
-        const dimensions = key.parts.dimensions ?? {};
-        const variantHeaders = originRequestHeaders(request.headers, route.key, dimensions);
-        return { deps, request, route, rules, exec, target: key.url, primary, dimensions, variantHeaders, rec };
-      };
       const bypass = bypassVerdict(route, request.method, url, request.headers, raw.pathname);
       if (bypass) {
         const status: CacheStatus = { fwd: bypass.reason === "method" ? "method" : "bypass", detail: bypass.reason };
         response = await pass(deps, request, rules, url, rec, status);
-        if (!SAFE_METHODS.has(request.method) && response.status < 400) exec.waitUntil(context().then(invalidate));
       } else {
-        response = await cached(await context(), refreshing);
+        const key = buildCacheKey(url, request.headers, route.key, request.cf?.country);
+        const primary = await storageKey(key.key, key.parts.host);
+        const dimensions = key.parts.dimensions ?? {};
+        const variantHeaders = originRequestHeaders(request.headers, route.key, dimensions);
+        const c: Ctx = { deps, request, route, rules, exec, target: key.url, primary, dimensions, variantHeaders, rec };
+        response = await cached(c, refreshing);
       }
       if (route.debug) response = withServerTiming(response, rec.timings, Date.now() - t0);
     }
+    // Unsafe methods only ever pass; one that succeeded clears what its URL can have stored.
+    if (!SAFE_METHODS.has(request.method) && response.status < 400) exec.waitUntil(invalidate(rules, url, request));
     const line = {
       msg: "request",
       method: request.method,
@@ -116,11 +117,6 @@ export async function pass(deps: ProxyDeps, request: Request, rules: CompiledRul
     const failure = originFailure(err);
     return errorResponse(failure.status, failure.message, { ...status, fwdStatus: failure.status });
   }
-}
-
-/** RFC 9111 §4.4: a successful unsafe request makes the stored answer for its URL unreachable, here and in KV. */
-async function invalidate(c: Ctx): Promise<void> {
-  await Promise.all([c.deps.tiers.edge.delete(c.primary), c.deps.tiers.kv.delete(c.primary)]);
 }
 
 async function cached(c: Ctx, refreshing: Set<string>): Promise<Response> {

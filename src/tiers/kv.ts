@@ -45,7 +45,7 @@ function limit(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Ui
 const KV_READ_TIMEOUT_MS = 1500;
 
 /** KV accepts one write per second per key; more gets 429. */
-const KV_WRITE_INTERVAL_MS = 1000;
+export const KV_WRITE_INTERVAL_MS = 1000;
 
 export function kvTier(kv: KVNamespace, clock: Clock = systemClock, log: TierLog = consoleLog): Tier {
   // Per isolate: the last write per key, so a hot key is written at most once a second
