@@ -16,7 +16,7 @@ import type { IsolateStats } from "../stats/recorder";
 /** Whether a stored entry was purged after it was stored (see src/purge): "hard" = gone, "soft" = stale. */
 interface PurgeCheck {
   verdict(
-    entry: { storedAt: number; route: string; tags: readonly string[] },
+    entry: { storedAt: number; requestedAt?: number; route: string; tags: readonly string[] },
     url: URL,
     /** Keeps a refresh of the purge state alive past the request (ctx.waitUntil). */
     background?: (p: Promise<unknown>) => void,

@@ -81,8 +81,10 @@ export interface Answer {
   status: number;
   headers: Headers;
   body: ReadableStream<Uint8Array> | null;
-  /** When the origin answered (ms): the entry's `storedAt`, which purges compare against. */
+  /** When the origin answered (ms): the entry's `storedAt`, which age counts from. */
   responseTime: number;
+  /** When the origin request was sent (ms): the entry's `requestedAt`, which purges compare against. */
+  requestTime: number;
   /** Declared body length, null when unknown. */
   size: number | null;
 }
@@ -121,7 +123,7 @@ export async function store(c: Ctx, verdict: StoreVerdict, tiers: RouteTiers, an
   const headers = stripHopByHop(answer.headers);
   if (verdict.stripSetCookie) headers.delete("set-cookie");
   const tags = [...new Set([...c.route.tags, ...responseTags(answer.headers)])];
-  const base = { v: ENTRY_VERSION, storedAt: answer.responseTime, route: c.route.name, tags } as const;
+  const base = { v: ENTRY_VERSION, storedAt: answer.responseTime, requestedAt: answer.requestTime, route: c.route.name, tags } as const;
 
   let vary: VaryMeta | null = null;
   let at = c.primary;
@@ -171,7 +173,8 @@ export async function store(c: Ctx, verdict: StoreVerdict, tiers: RouteTiers, an
 /** A new origin answer as the store step takes it. */
 export function answerOf(fetched: Fetched): Answer {
   const { res } = fetched;
-  return { status: res.status, headers: res.headers, body: res.body, responseTime: fetched.responseTime, size: declaredLength(res.headers) };
+  const { requestTime, responseTime } = fetched;
+  return { status: res.status, headers: res.headers, body: res.body, requestTime, responseTime, size: declaredLength(res.headers) };
 }
 
 /**
