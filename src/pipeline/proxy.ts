@@ -55,8 +55,14 @@ export function createProxy(deps: ProxyDeps) {
         const key = buildCacheKey(url, request.headers, route.key, request.cf?.country);
         const primary = await storageKey(key.key, key.parts.host);
         const dimensions = key.parts.dimensions ?? {};
-        const variantHeaders = originRequestHeaders(request.headers, route.key, dimensions);
-        const c: Ctx = { deps, request, route, rules, exec, target: key.url, primary, dimensions, variantHeaders, rec };
+        // Made on first use (a Vary index found, or the origin asked): a plain hit needs none.
+        let sent: Headers | undefined;
+        const c: Ctx = {
+          deps, request, route, rules, exec, target: key.url, primary, dimensions, rec,
+          get variantHeaders() {
+            return (sent ??= originRequestHeaders(request.headers, route.key, dimensions));
+          },
+        };
         response = await cached(c, refreshing);
       }
       if (route.debug) response = withServerTiming(response, rec.timings, Date.now() - t0);
