@@ -172,8 +172,7 @@ export async function store(c: Ctx, verdict: StoreVerdict, tiers: RouteTiers, an
 
 /** A new origin answer as the store step takes it. */
 export function answerOf(fetched: Fetched): Answer {
-  const { res } = fetched;
-  const { requestTime, responseTime } = fetched;
+  const { res, requestTime, responseTime } = fetched;
   return { status: res.status, headers: res.headers, body: res.body, requestTime, responseTime, size: declaredLength(res.headers) };
 }
 

@@ -51,11 +51,11 @@ const checks: Check[] = [
     const length = headers.get("content-length");
     return (length !== null && length.trim() !== "0") || headers.has("transfer-encoding") ? { reason: "body" } : null;
   },
-  function encodedDelimiterInPath(_route, _method, url, _headers, rawPath) {
+  function encodedDelimiterInPath(_route, _method, _url, _headers, rawPath) {
     // Encoded delimiters mean one thing to our matcher and perhaps another to the
-    // origin (`/static/..%2Faccount`): never store what such a path returns. The path
-    // as sent counts too: normalizing decodes `%2E`, which may have been one.
-    return ambiguousPath(url.pathname) || ambiguousPath(rawPath) ? { reason: "path" } : null;
+    // origin (`/static/..%2Faccount`): never store what such a path returns. Read on
+    // the path as sent: normalizing decodes `%2E`, which may have been one.
+    return ambiguousPath(rawPath) ? { reason: "path" } : null;
   },
   function protocolUpgrade(_route, _method, _url, headers) {
     // A WebSocket handshake is a conversation, not a document.

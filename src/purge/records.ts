@@ -5,7 +5,8 @@
  * we cannot delete (the Cache API of other data centres, KV replicas) and what wins
  * the race with a store that was already under way: the entry carries the time its
  * origin request was sent (`requestedAt`), so an answer the origin began before the
- * purge (its headers, or its body, arriving after it) is still older than it. Pure: merging, pruning and the verdict are data in, data out.
+ * purge (its headers, or its body, arriving after it) is still older than it.
+ * Pure: merging, pruning and the verdict are data in, data out.
  */
 
 export const PURGE_STATE_VERSION = 1;
