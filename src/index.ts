@@ -7,6 +7,7 @@ import { createRulesSource } from "./rules/active";
 import { createAdmin } from "./admin/handle";
 import { adminPath } from "./admin/prefix";
 import { createPurgeMethod } from "./admin/purge-method";
+import { normalizeUrl } from "./policy/cache-key";
 import { systemClock, type Clock } from "./clock";
 import { createCollapser } from "./pipeline/collapse";
 import { wasSent } from "./http/origin";
@@ -119,7 +120,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
           return errorResponse(502, "Bad Gateway: the request failed on our side after it was sent to the origin; it was not sent again", status);
         }
         try {
-          return await pass(deps, request, await deps.rules(), url, new Recorder(), status);
+          return await pass(deps, request, await deps.rules(), normalizeUrl(url), new Recorder(), status);
         } catch {
           return errorResponse(502, "Bad Gateway: the origin could not be reached", status);
         }

@@ -6,6 +6,7 @@
 import { decide, parseHeaderArgs } from "../explain/decide";
 import { tierState } from "../explain/tier-state";
 import { jsonResponse } from "../http/respond";
+import { originRequestHeaders } from "../policy/forwarding";
 import type { AdminHandler } from "./context";
 
 /** Simulated request headers per explain: enough for any real request, few enough to stay cheap. */
@@ -45,7 +46,8 @@ export const explainEndpoint: AdminHandler = async ({ url, env, deps }) => {
           deps.tiers,
           { key: decision.key.key, url: new URL(decision.key.url), host: decision.key.parts.host },
           decision.tiers,
-          headers.headers,
+          // Variants are selected on what the origin is sent, as the proxy selects them.
+          originRequestHeaders(headers.headers, active.rules.routes[decision.route!.index]!.key, decision.key.parts.dimensions),
           await deps.purges.current(),
           deps.now(),
         )

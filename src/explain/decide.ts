@@ -7,7 +7,7 @@
 import { TOKEN } from "../http/fields";
 import { originUrl } from "../http/origin";
 import { bypassVerdict, type BypassReason } from "../policy/bypass";
-import { buildCacheKey, type CacheKey } from "../policy/cache-key";
+import { buildCacheKey, normalizeUrl, type CacheKey } from "../policy/cache-key";
 import { matchRoute } from "../rules/match";
 import type { CompiledRoute, CompiledRules, MatchResult } from "../rules/types";
 
@@ -46,13 +46,15 @@ export interface Decision {
 }
 
 /** The proxy's decision for `method url` with `headers` (and `country`, as `request.cf.country`) under `rules`. */
-export function decide(rules: CompiledRules, url: URL, method: string, headers: Headers, country?: string): Decision {
+export function decide(rules: CompiledRules, asked: URL, method: string, headers: Headers, country?: string): Decision {
   const upper = method.toUpperCase();
+  // The proxy's one normalized URL (normalizeUrl), so explain matches what it does.
+  const url = normalizeUrl(asked);
   const { route, tried } = matchRoute(rules, url, upper);
-  const verdict = route ? bypassVerdict(route, upper, url, headers) : null;
+  const verdict = route ? bypassVerdict(route, upper, url, headers, asked.pathname) : null;
   const key = route && !verdict ? buildCacheKey(url, headers, route.key, country) : null;
   return {
-    request: { url: url.href, method: upper, headerNames: [...new Set(headers.keys())].sort() },
+    request: { url: asked.href, method: upper, headerNames: [...new Set(headers.keys())].sort() },
     route: route && { name: route.name, index: route.index },
     tried,
     outcome: !route ? "no-rule" : verdict ? "bypass" : "cache",

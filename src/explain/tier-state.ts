@@ -15,6 +15,8 @@ type TierView =
       present: true;
       status: number;
       storedAt: string;
+      /** When its origin request was sent: what purges are compared with (null for entries from before it was kept). */
+      requestedAt: string | null;
       age: number;
       /** Seconds of freshness left; negative when stale. */
       ttl: number;
@@ -66,6 +68,7 @@ export async function tierState(
       present: true,
       status: m.status,
       storedAt: new Date(m.storedAt).toISOString(),
+      requestedAt: m.requestedAt === undefined ? null : new Date(m.requestedAt).toISOString(),
       age: f.age,
       ttl: f.ttl,
       freshness: purged === "hard" ? "purged" : f.state,

@@ -16,7 +16,7 @@ import type { IsolateStats } from "../stats/recorder";
 /** Whether a stored entry was purged after it was stored (see src/purge): "hard" = gone, "soft" = stale. */
 interface PurgeCheck {
   verdict(
-    entry: { storedAt: number; route: string; tags: readonly string[] },
+    entry: { storedAt: number; requestedAt?: number; route: string; tags: readonly string[] },
     url: URL,
     /** Keeps a refresh of the purge state alive past the request (ctx.waitUntil). */
     background?: (p: Promise<unknown>) => void,
@@ -48,7 +48,11 @@ export interface Ctx {
   readonly primary: StorageKey;
   /** The key's device/country/language values: sent to the origin as their headers. */
   readonly dimensions: Dimensions;
-  /** The request's headers as the origin gets them for Vary (RFC 9111 §4.1): with the dimensions' values. */
+  /**
+   * The request's headers exactly as the origin gets them (policy/forwarding
+   * `originRequestHeaders`: unkeyed cookies and dangerous headers removed, the
+   * dimensions' values set): the origin fetch sends these, and Vary selects on them.
+   */
   readonly variantHeaders: Headers;
   readonly rec: Recorder;
 }

@@ -18,7 +18,7 @@ interface LookupResult {
 
 /** Both tiers the route uses, raw: no purge check (a collapsed request reads what its leader just stored). */
 export function lookupTiers(c: Ctx) {
-  return lookup(c.deps.tiers, c.primary, c.variantHeaders, {
+  return lookup(c.deps.tiers, c.primary, () => c.variantHeaders, {
     edge: c.route.tiers.edge,
     kv: c.route.tiers.kv,
     now: c.deps.clock.now(),

@@ -7,8 +7,8 @@ import type { CacheStatus } from "../http/cache-status";
 import { fetchOrigin, noteSent, originUrl } from "../http/origin";
 import { errorResponse, originFailure } from "../http/respond";
 import { bypassVerdict } from "../policy/bypass";
-import { buildCacheKey } from "../policy/cache-key";
-import { withDimensionHeaders } from "../policy/dimensions";
+import { buildCacheKey, normalizeUrl } from "../policy/cache-key";
+import { originRequestHeaders } from "../policy/forwarding";
 import { freshness } from "../policy/freshness";
 import { requestWantsValidation } from "../policy/request-directives";
 import { matchRoute } from "../rules/match";
@@ -17,6 +17,7 @@ import { contentLength } from "../stats/recorder";
 import { storageKey } from "../tiers/two-tier";
 import type { Ctx, ProxyDeps } from "./context";
 import { deliverFromOrigin } from "./deliver";
+import { createInvalidator } from "./invalidate";
 import { deliverHit, lookupEntry } from "./lookup";
 import { miss } from "./miss";
 import { Recorder, type Timings } from "./recorder";
@@ -30,36 +31,44 @@ const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "TR
 export function createProxy(deps: ProxyDeps) {
   // Per isolate: at most one background refresh per key at a time (RFC 5861 §3).
   const refreshing = new Set<string>();
+  // RFC 9111 §4.4: a successful unsafe request clears what its URL can have stored.
+  const invalidate = createInvalidator(deps);
 
   return async function proxy(request: Request, exec: ExecutionContext): Promise<Response> {
     const started = deps.clock.now();
     const t0 = Date.now();
     const rules = await deps.rules();
-    const url = new URL(request.url);
+    const raw = new URL(request.url);
+    // One URL for every decision below: route, bypass, key, origin request, purges, log.
+    const url = normalizeUrl(raw);
     const { route } = matchRoute(rules, url, request.method);
     const rec = new Recorder();
     let response: Response;
     if (!route) {
       response = await pass(deps, request, rules, url, rec, { fwd: "bypass", detail: "no-rule" });
     } else {
-      // The key is built only when it is used: a lookup, or an invalidation.
-      const context = async (): Promise<Ctx> => {
-        const key = buildCacheKey(url, request.headers, route.key, request.cf?.country);
-        const primary = await storageKey(key.key, key.parts.host);
-        const dimensions = key.parts.dimensions ?? {};
-        const variantHeaders = key.parts.dimensions ? withDimensionHeaders(new Headers(request.headers), dimensions) : request.headers;
-        return { deps, request, route, rules, exec, target: key.url, primary, dimensions, variantHeaders, rec };
-      };
-      const bypass = bypassVerdict(route, request.method, url, request.headers);
+      const bypass = bypassVerdict(route, request.method, url, request.headers, raw.pathname);
       if (bypass) {
         const status: CacheStatus = { fwd: bypass.reason === "method" ? "method" : "bypass", detail: bypass.reason };
         response = await pass(deps, request, rules, url, rec, status);
-        if (!SAFE_METHODS.has(request.method) && response.status < 400) exec.waitUntil(context().then(invalidate));
       } else {
-        response = await cached(await context(), refreshing);
+        const key = buildCacheKey(url, request.headers, route.key, request.cf?.country);
+        const primary = await storageKey(key.key, key.parts.host);
+        const dimensions = key.parts.dimensions ?? {};
+        // Made on first use (a Vary index found, or the origin asked): a plain hit needs none.
+        let sent: Headers | undefined;
+        const c: Ctx = {
+          ...{ deps, request, route, rules, exec, target: key.url, primary, dimensions, rec },
+          get variantHeaders() {
+            return (sent ??= originRequestHeaders(request.headers, route.key, dimensions));
+          },
+        };
+        response = await cached(c, refreshing);
       }
       if (route.debug) response = withServerTiming(response, rec.timings, Date.now() - t0);
     }
+    // Unsafe methods only ever pass; one that succeeded clears what its URL can have stored.
+    if (!SAFE_METHODS.has(request.method) && response.status < 400) exec.waitUntil(invalidate(rules, url, request));
     const line = {
       msg: "request",
       method: request.method,
@@ -114,11 +123,6 @@ export async function pass(deps: ProxyDeps, request: Request, rules: CompiledRul
     const failure = originFailure(err);
     return errorResponse(failure.status, failure.message, { ...status, fwdStatus: failure.status });
   }
-}
-
-/** RFC 9111 §4.4: a successful unsafe request makes the stored answer for its URL unreachable, here and in KV. */
-async function invalidate(c: Ctx): Promise<void> {
-  await Promise.all([c.deps.tiers.edge.delete(c.primary), c.deps.tiers.kv.delete(c.primary)]);
 }
 
 async function cached(c: Ctx, refreshing: Set<string>): Promise<Response> {

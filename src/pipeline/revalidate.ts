@@ -29,7 +29,8 @@ function staleOnErrorAllowed(l: Lifetimes, ttl: number): boolean {
 function refresh(c: Ctx, found: Found, notModified: Fetched): Promise<StoreOutcome> {
   const headers = updatedHeaders(new Headers(found.meta.headers), stripHopByHop(notModified.res.headers));
   const verdict = verdictFor(c, notModified, found.meta.status, headers);
-  const answer = { status: found.meta.status, headers, body: found.body, responseTime: notModified.responseTime, size: found.meta.size };
+  const { requestTime, responseTime } = notModified;
+  const answer = { status: found.meta.status, headers, body: found.body, requestTime, responseTime, size: found.meta.size };
   return store(c, verdict, c.route.tiers, answer, { at: found.at, vary: found.vary });
 }
 

@@ -8,7 +8,6 @@
 import { declaredLength, stripHopByHop } from "../http/headers";
 import { fetchOrigin, noteSent, originUrl } from "../http/origin";
 import { retentionSeconds, storeVerdict, type NoStoreReason, type StoreVerdict } from "../policy/freshness";
-import { forwardHeaders } from "../policy/forwarding";
 import { responseTags } from "../policy/tags";
 import { variantKey, varyNames } from "../policy/vary";
 import type { RouteTiers } from "../rules/types";
@@ -18,9 +17,6 @@ import { ENTRY_VERSION, type ResponseMeta, type VaryMeta } from "../tiers/entry"
 import { KV_MAX_BODY } from "../tiers/kv";
 import type { StorageKey } from "../tiers/tier";
 import { storageKey, storeEntry, type StorePlan } from "../tiers/two-tier";
-
-/** Request fields the cache answers itself from the whole entry; the origin never sees the client's. */
-const CLIENT_CONDITIONALS = ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range"];
 
 export interface Fetched {
   res: Response;
@@ -32,8 +28,8 @@ export interface Fetched {
 
 /** Fetches the whole GET representation for the cache (a HEAD miss fills the GET entry, as Varnish does). */
 export async function fetchForCache(c: Ctx, validators: readonly [string, string][] = []): Promise<Fetched> {
-  const headers = forwardHeaders(c.request.headers, c.route.key, c.dimensions);
-  for (const name of CLIENT_CONDITIONALS) headers.delete(name);
+  // The very headers the variant was selected on (Ctx.variantHeaders), plus our validators.
+  const headers = new Headers(c.variantHeaders);
   for (const [k, v] of validators) headers.set(k, v);
   const requestTime = c.deps.clock.now();
   const t0 = Date.now();
@@ -85,8 +81,10 @@ export interface Answer {
   status: number;
   headers: Headers;
   body: ReadableStream<Uint8Array> | null;
-  /** When the origin answered (ms): the entry's `storedAt`, which purges compare against. */
+  /** When the origin answered (ms): the entry's `storedAt`, which age counts from. */
   responseTime: number;
+  /** When the origin request was sent (ms): the entry's `requestedAt`, which purges compare against. */
+  requestTime: number;
   /** Declared body length, null when unknown. */
   size: number | null;
 }
@@ -125,7 +123,7 @@ export async function store(c: Ctx, verdict: StoreVerdict, tiers: RouteTiers, an
   const headers = stripHopByHop(answer.headers);
   if (verdict.stripSetCookie) headers.delete("set-cookie");
   const tags = [...new Set([...c.route.tags, ...responseTags(answer.headers)])];
-  const base = { v: ENTRY_VERSION, storedAt: answer.responseTime, route: c.route.name, tags } as const;
+  const base = { v: ENTRY_VERSION, storedAt: answer.responseTime, requestedAt: answer.requestTime, route: c.route.name, tags } as const;
 
   let vary: VaryMeta | null = null;
   let at = c.primary;
@@ -174,8 +172,8 @@ export async function store(c: Ctx, verdict: StoreVerdict, tiers: RouteTiers, an
 
 /** A new origin answer as the store step takes it. */
 export function answerOf(fetched: Fetched): Answer {
-  const { res } = fetched;
-  return { status: res.status, headers: res.headers, body: res.body, responseTime: fetched.responseTime, size: declaredLength(res.headers) };
+  const { res, requestTime, responseTime } = fetched;
+  return { status: res.status, headers: res.headers, body: res.body, requestTime, responseTime, size: declaredLength(res.headers) };
 }
 
 /**

@@ -33,7 +33,7 @@ export function ambiguousPath(pathname: string): boolean {
   return AMBIGUOUS_PATH.test(pathname);
 }
 
-type Check = (route: CompiledRoute, method: string, url: URL, headers: Headers) => BypassVerdict | null;
+type Check = (route: CompiledRoute, method: string, url: URL, headers: Headers, rawPath: string) => BypassVerdict | null;
 
 const checks: Check[] = [
   function routeSaysBypass(route) {
@@ -51,10 +51,11 @@ const checks: Check[] = [
     const length = headers.get("content-length");
     return (length !== null && length.trim() !== "0") || headers.has("transfer-encoding") ? { reason: "body" } : null;
   },
-  function encodedDelimiterInPath(_route, _method, url) {
+  function encodedDelimiterInPath(_route, _method, _url, _headers, rawPath) {
     // Encoded delimiters mean one thing to our matcher and perhaps another to the
-    // origin (`/static/..%2Faccount`): never store what such a path returns.
-    return ambiguousPath(url.pathname) ? { reason: "path" } : null;
+    // origin (`/static/..%2Faccount`): never store what such a path returns. Read on
+    // the path as sent: normalizing decodes `%2E`, which may have been one.
+    return ambiguousPath(rawPath) ? { reason: "path" } : null;
   },
   function protocolUpgrade(_route, _method, _url, headers) {
     // A WebSocket handshake is a conversation, not a document.
@@ -85,10 +86,13 @@ const checks: Check[] = [
   },
 ];
 
-/** The first reason this request must go to the origin uncached, or null to use the cache. */
-export function bypassVerdict(route: CompiledRoute, method: string, url: URL, headers: Headers): BypassVerdict | null {
+/**
+ * The first reason this request must go to the origin uncached, or null to use the
+ * cache. `url` is the normalized URL (normalizeUrl); `rawPath` the path as it came.
+ */
+export function bypassVerdict(route: CompiledRoute, method: string, url: URL, headers: Headers, rawPath = url.pathname): BypassVerdict | null {
   for (const check of checks) {
-    const verdict = check(route, method, url, headers);
+    const verdict = check(route, method, url, headers, rawPath);
     if (verdict) return verdict;
   }
   return null;

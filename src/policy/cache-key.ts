@@ -46,6 +46,21 @@ export function normalizePercentEncoding(s: string): string {
   });
 }
 
+/**
+ * The request's URL as every decision reads it (route match, bypass, key, origin
+ * request, purge attribution, explain): scheme and host lower-case (the URL parser
+ * does that), percent-encoding normalized in the path and the query. Deciding from
+ * one spelling and keying another would let `/%61pi/x` pick the catch-all route's
+ * TTL and be stored under `/api/x`. The same URL object when there is nothing to do.
+ */
+export function normalizeUrl(url: URL): URL {
+  if (!url.pathname.includes("%") && !url.search.includes("%")) return url;
+  const out = new URL(url.href);
+  out.pathname = normalizePercentEncoding(url.pathname);
+  out.search = normalizePercentEncoding(url.search);
+  return out;
+}
+
 function decodeName(raw: string): string {
   try {
     return decodeURIComponent(raw.replace(/\+/g, " "));

@@ -65,3 +65,18 @@ export function forwardHeaders(headers: Headers, key: CompiledKey, dimensions: D
   }
   return out;
 }
+
+/** Request fields the cache answers itself from the whole entry; the origin never sees the client's. */
+const CLIENT_CONDITIONALS = ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range"];
+
+/**
+ * Exactly the headers a cacheable request's origin fetch carries (before any
+ * validators of ours). Vary selects on these too (RFC 9111 §4.1 compares the request
+ * the stored response answered): keyed on the client's raw headers, every random
+ * cookie the origin never saw would be one more variant, filling `maxVariants`.
+ */
+export function originRequestHeaders(headers: Headers, key: CompiledKey, dimensions: Dimensions = {}): Headers {
+  const out = forwardHeaders(headers, key, dimensions);
+  for (const name of CLIENT_CONDITIONALS) out.delete(name);
+  return out;
+}

@@ -4,7 +4,7 @@
  * ask Cloudflare to clear its zone cache when it is configured to.
  */
 import { ambiguousPath } from "../policy/bypass";
-import { buildCacheKey } from "../policy/cache-key";
+import { buildCacheKey, normalizeUrl } from "../policy/cache-key";
 import { compileGlobs } from "../rules/glob";
 import { matchRoute } from "../rules/match";
 import type { CompiledKey, CompiledRules } from "../rules/types";
@@ -114,7 +114,9 @@ function unmatchable(url: string): string {
 }
 
 /** The normalized cache URL the purge record is keyed by, and the primary key to delete. */
-function urlKey(rules: CompiledRules, url: URL): { url: string; key: string; host: string; stored: boolean } {
+function urlKey(rules: CompiledRules, asked: URL): { url: string; key: string; host: string; stored: boolean } {
+  // The route the proxy picks for it: from the normalized URL, as the proxy matches.
+  const url = normalizeUrl(asked);
   const { route } = matchRoute(rules, url, "GET");
   const key = buildCacheKey(url, new Headers(), route?.key ?? PLAIN_KEY);
   return { url: key.url.href, key: key.key, host: key.parts.host, stored: route !== null && !route.bypass.always };

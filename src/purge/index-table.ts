@@ -27,6 +27,8 @@ export type Verdict = "hard" | "soft" | null;
 /** What `verdict` needs of an entry (its meta) and its normalized cache URL. */
 export interface PurgedEntry {
   storedAt: number;
+  /** When its origin request was sent: what purges are compared with (storedAt when absent). */
+  requestedAt?: number;
   route: string;
   tags: readonly string[];
 }
@@ -136,7 +138,8 @@ export class PurgeTable {
   }
 
   verdict(entry: PurgedEntry, url: URL): Verdict {
-    const s = entry.storedAt;
+    // The answer's origin request time: an answer begun before a purge is covered by it.
+    const s = entry.requestedAt ?? entry.storedAt;
     // O(1) for the common case: stored after every purge there is, so none can cover it.
     if (s > this.newestRow && s > this.floor && s > this.everything.hard && s > this.everything.soft) return null;
     let v = verdictOf(this.everything.hard, this.everything.soft, s);

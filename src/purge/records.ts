@@ -3,9 +3,10 @@
  * tag (route, URL, prefix) stored at or before `at` is purged"; every lookup checks
  * the entry it found against the records. That is what makes a purge reach copies
  * we cannot delete (the Cache API of other data centres, KV replicas) and what wins
- * the race with a store that was already under way: the entry carries the time the
- * origin answered (`storedAt`), so a body that finishes streaming after the purge is
- * still older than it. Pure: merging, pruning and the verdict are data in, data out.
+ * the race with a store that was already under way: the entry carries the time its
+ * origin request was sent (`requestedAt`), so an answer the origin began before the
+ * purge (its headers, or its body, arriving after it) is still older than it.
+ * Pure: merging, pruning and the verdict are data in, data out.
  */
 
 export const PURGE_STATE_VERSION = 1;
@@ -98,18 +99,19 @@ export function prefixForm(url: URL): string {
  */
 export function purgeVerdict(
   state: PurgeState,
-  entry: { storedAt: number; route: string; tags: readonly string[] },
+  entry: { storedAt: number; requestedAt?: number; route: string; tags: readonly string[] },
   url: URL,
 ): "hard" | "soft" | null {
+  const at = entry.requestedAt ?? entry.storedAt;
   const found: ("hard" | "soft" | null)[] = [
-    verdictOf(state.everything, entry.storedAt),
-    verdictOf(own(state.routes, entry.route), entry.storedAt),
-    verdictOf(own(state.urls, url.href), entry.storedAt),
+    verdictOf(state.everything, at),
+    verdictOf(own(state.routes, entry.route), at),
+    verdictOf(own(state.urls, url.href), at),
   ];
-  for (const tag of entry.tags) found.push(verdictOf(own(state.tags, tag.toLowerCase()), entry.storedAt));
+  for (const tag of entry.tags) found.push(verdictOf(own(state.tags, tag.toLowerCase()), at));
   const form = prefixForm(url);
   for (const [prefix, records] of Object.entries(state.prefixes)) {
-    if (form.startsWith(prefix)) found.push(verdictOf(records, entry.storedAt));
+    if (form.startsWith(prefix)) found.push(verdictOf(records, at));
   }
   if (found.includes("hard")) return "hard";
   return found.includes("soft") ? "soft" : null;

@@ -15,9 +15,15 @@ interface MetaBase {
   v: typeof ENTRY_VERSION;
   /** The readable cache key; checked on read against the key asked for. */
   key: string;
-  /** Storage time, ms since epoch (the "response_time" of RFC 9111 §4.2.3). */
+  /** Storage time, ms since epoch (the "response_time" of RFC 9111 §4.2.3): age and retention count from it. */
   storedAt: number;
-  /** Route name and tags, for purge (see src/purge: purges are records dated against storedAt) and explain. */
+  /**
+   * When the origin request for this answer was sent (RFC 9111 §4.2.3 "request_time"),
+   * ms: purges are dated against it, so an answer the origin began before a purge
+   * never survives it. Absent in entries stored before it existed (then storedAt).
+   */
+  requestedAt?: number;
+  /** Route name and tags, for purge (see src/purge: purges are records dated against requestedAt) and explain. */
   route: string;
   tags: string[];
 }
@@ -57,6 +63,7 @@ export function checkMeta(value: unknown, key: string): EntryMeta | null {
   if (typeof value !== "object" || value === null) return null;
   const m = value as Partial<EntryMeta>;
   if (m.v !== ENTRY_VERSION || m.key !== key || typeof m.storedAt !== "number") return null;
+  if (m.requestedAt !== undefined && typeof m.requestedAt !== "number") return null;
   if (m.kind === "response") {
     return typeof m.status === "number" && Array.isArray(m.headers) && typeof m.lifetimes === "object"
       ? (m as ResponseMeta)

@@ -14,10 +14,16 @@ export const KV_MAX_BODY = 25 * 1024 * 1024 - 64 * 1024;
 /** KV's cap on a key's metadata, as serialized JSON. */
 const KV_METADATA_MAX = 1024;
 
-/** Versioned KV metadata: `m` is the entry's metadata when it fits; without it the value is an envelope. */
+/**
+ * Versioned KV metadata: `m` is the entry's metadata when it fits; without it the
+ * value is an envelope. `w` names the put that wrote the value, so a failed put can
+ * tell its own leftovers from another writer's entry (absent in values written
+ * before it existed).
+ */
 interface KvMetadata {
   v: 1;
   m?: unknown;
+  w?: string;
 }
 
 /** KV refuses expirationTtl under 60 s. */
@@ -45,12 +51,31 @@ function limit(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Ui
 const KV_READ_TIMEOUT_MS = 1500;
 
 /** KV accepts one write per second per key; more gets 429. */
-const KV_WRITE_INTERVAL_MS = 1000;
+export const KV_WRITE_INTERVAL_MS = 1000;
 
 export function kvTier(kv: KVNamespace, clock: Clock = systemClock, log: TierLog = consoleLog): Tier {
   // Per isolate: the last write per key, so a hot key is written at most once a second
   // (the later writes are dropped: the entry just written is as good).
   const lastWrite = new Map<string, number>();
+  /**
+   * After a failed put: a streamed write cut off part-way may leave a partial value
+   * (the local simulator does; KV itself commits a put whole or not at all), and a
+   * partial value must never be read as an entry. But the put may have failed because
+   * another writer got there first (429: one write a second per key), and what is
+   * there then is that writer's complete entry, or a Vary index with every variant
+   * behind it. So only a value this very put wrote is deleted; a read costs less
+   * than a lost entry, and happens only on failures.
+   */
+  async function deleteIfOwn(name: string, writer: string): Promise<void> {
+    try {
+      const { value, metadata } = await kv.getWithMetadata<KvMetadata>(name, { type: "stream" });
+      await value?.cancel();
+      if (metadata?.w === writer) await kv.delete(name);
+    } catch (err) {
+      logTierError(log, "kv", "delete", err);
+    }
+  }
+
   return {
     name: "kv",
     async get(at) {
@@ -79,6 +104,7 @@ export function kvTier(kv: KVNamespace, clock: Clock = systemClock, log: TierLog
       }
     },
     async put(at, meta: EntryMeta, body, retentionSeconds) {
+      const writer = crypto.randomUUID().slice(0, 13);
       try {
         if (meta.kind === "response" && meta.size !== null && meta.size > KV_MAX_BODY) {
           await body?.cancel();
@@ -95,19 +121,17 @@ export function kvTier(kv: KVNamespace, clock: Clock = systemClock, log: TierLog
         if (lastWrite.size > 10_000) lastWrite.delete(lastWrite.keys().next().value as string);
         // An unknown length is counted on the way, so a body too large for KV aborts the write.
         const bounded = body && (meta.kind === "response" && meta.size !== null ? body : limit(body, KV_MAX_BODY));
-        const inline: KvMetadata = { v: 1, m: meta };
+        const inline: KvMetadata = { v: 1, w: writer, m: meta };
         const fits = new TextEncoder().encode(JSON.stringify(inline)).byteLength <= KV_METADATA_MAX;
         await kv.put(name, fits ? (bounded ?? "") : envelope(meta, bounded), {
           expirationTtl: Math.max(KV_MIN_TTL, Math.ceil(retentionSeconds)),
-          metadata: fits ? inline : ({ v: 1 } satisfies KvMetadata),
+          metadata: fits ? inline : ({ v: 1, w: writer } satisfies KvMetadata),
         });
         return true;
       } catch (err) {
         logTierError(log, "kv", "put", err);
         await body?.cancel().catch(() => {});
-        // A failed streamed write may still have left a partial value behind (the local
-        // simulator does); a partial value must never be read as an entry.
-        await kv.delete(kvName(at)).catch(() => {});
+        await deleteIfOwn(kvName(at), writer);
         return false;
       }
     },

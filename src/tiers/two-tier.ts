@@ -49,14 +49,18 @@ interface TierLookup {
   index: VaryMeta | null;
 }
 
-async function lookupIn(tier: Tier, primary: StorageKey, requestHeaders: Headers): Promise<TierLookup> {
+/** The request headers Vary selects on; a function when they are made only if a Vary index is found. */
+type SelectingHeaders = Headers | (() => Headers);
+
+async function lookupIn(tier: Tier, primary: StorageKey, requestHeaders: SelectingHeaders): Promise<TierLookup> {
   const first = await tier.get(primary);
   if (!first) return { found: null, index: null };
   if (first.meta.kind === "response") {
     return { found: { meta: first.meta, body: first.body, tier: tier.name, at: primary, vary: null }, index: null };
   }
   const index = first.meta;
-  const at = await storageKey(variantKey(primary.key, index.epoch, index.vary, requestHeaders), primary.host);
+  const headers = typeof requestHeaders === "function" ? requestHeaders() : requestHeaders;
+  const at = await storageKey(variantKey(primary.key, index.epoch, index.vary, headers), primary.host);
   const second = await tier.get(at);
   if (!second || second.meta.kind !== "response") {
     await second?.body?.cancel();
@@ -80,7 +84,7 @@ interface LookupOptions {
  * with its remaining lifetime. On a miss, `index` is the Vary index either tier had:
  * the next store for this URL joins its epoch.
  */
-export async function lookup(tiers: Tiers, primary: StorageKey, requestHeaders: Headers, opts: LookupOptions): Promise<TierLookup> {
+export async function lookup(tiers: Tiers, primary: StorageKey, requestHeaders: SelectingHeaders, opts: LookupOptions): Promise<TierLookup> {
   const timedLookup = async (tier: Tier) => {
     const t0 = Date.now();
     const result = await lookupIn(tier, primary, requestHeaders);

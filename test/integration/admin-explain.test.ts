@@ -58,6 +58,7 @@ describe("GET /.edge-cache/explain: the whole decision and the live state", () =
       present: true,
       status: 200,
       storedAt: new Date(t0).toISOString(),
+      requestedAt: new Date(t0).toISOString(),
       age: 5,
       ttl: 595,
       freshness: "fresh",

@@ -1,0 +1,24 @@
+/**
+ * What a successful unsafe request (POST, PUT, PATCH, DELETE) must make unreachable
+ * (RFC 9111 §4.4): the stored answer for its URL, and only where one can be. That is
+ * the route a GET of the URL takes (GET answers are what is stored), in the tiers
+ * that route uses; nothing at all when it stores nothing (`bypass: true`, GET
+ * bypassed, no tier). Each KV delete is billed, so an anonymous `POST /` loop must
+ * not cost one per request on a route that could never have stored anything. Pure.
+ */
+import { matchRoute } from "../rules/match";
+import type { CompiledRoute, CompiledRules, RouteTiers } from "../rules/types";
+
+export interface InvalidationTarget {
+  /** The route that stores the URL's GET answers: its key settings build the key to clear. */
+  route: CompiledRoute;
+  tiers: RouteTiers;
+}
+
+/** Where `url` (normalized) can have a stored answer, or null when nowhere. */
+export function invalidationTarget(rules: CompiledRules, url: URL): InvalidationTarget | null {
+  const { route } = matchRoute(rules, url, "GET");
+  if (!route || route.bypass.always || route.bypass.methods.includes("GET")) return null;
+  if (!route.tiers.edge && !route.tiers.kv) return null;
+  return { route, tiers: route.tiers };
+}
