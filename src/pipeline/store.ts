@@ -71,12 +71,20 @@ export function verdictFor(c: Ctx, f: Pick<Fetched, "requestTime" | "responseTim
   });
 }
 
-/** Seconds to keep the entry in each tier the route uses; 0 = not there. */
-function storePlan(tiers: RouteTiers, kvTtl: number, verdict: Extract<StoreVerdict, { store: true }>, size: number | null): StorePlan {
+/** Seconds to keep the entry in each tier the route uses (0 = not there), and whether its size alone kept it out of one. */
+function storePlan(c: Ctx, tiers: RouteTiers, verdict: Extract<StoreVerdict, { store: true }>, size: number | null): { plan: StorePlan; tooLarge: boolean } {
+  const edgeMaxBytes = c.route.maxObjectSize.edge;
+  // Known to be too large for a tier: no branch for it at all, so nothing buffers for it.
+  const edgeTooLarge = tiers.edge && size !== null && edgeMaxBytes !== null && size > edgeMaxBytes;
+  const kvTooLarge = tiers.kv && size !== null && size > KV_MAX_BODY;
   return {
-    edge: tiers.edge ? retentionSeconds(verdict.lifetimes) : 0,
-    // Known to be too large for KV: no branch for it at all, so nothing buffers for it.
-    kv: !tiers.kv || (size !== null && size > KV_MAX_BODY) ? 0 : kvTtl,
+    plan: {
+      edge: tiers.edge && !edgeTooLarge ? retentionSeconds(verdict.lifetimes) : 0,
+      kv: tiers.kv && !kvTooLarge ? c.route.ttl.kv : 0,
+      // A body of unknown length is counted on its way into the edge and abandoned past the limit.
+      edgeMaxBytes,
+    },
+    tooLarge: edgeTooLarge || kvTooLarge,
   };
 }
 
@@ -97,7 +105,7 @@ export interface Answer {
  */
 type Place = { index: VaryMeta | null } | { at: StorageKey; vary: VaryMeta | null };
 
-type StoreReason = NoStoreReason | "variant-cap" | "no-tier";
+type StoreReason = NoStoreReason | "variant-cap" | "no-tier" | "object-too-large";
 
 export type StoreOutcome =
   | {
@@ -120,8 +128,8 @@ export type StoreOutcome =
  */
 export async function store(c: Ctx, verdict: StoreVerdict, tiers: RouteTiers, answer: Answer, place: Place): Promise<StoreOutcome> {
   if (!verdict.store) return { stored: false, reason: verdict.reason };
-  const plan = storePlan(tiers, c.route.ttl.kv, verdict, answer.size);
-  if (plan.edge === 0 && plan.kv === 0) return { stored: false, reason: "no-tier" };
+  const { plan, tooLarge } = storePlan(c, tiers, verdict, answer.size);
+  if (plan.edge === 0 && plan.kv === 0) return { stored: false, reason: tooLarge ? "object-too-large" : "no-tier" };
   const headers = stripHopByHop(answer.headers);
   if (verdict.stripSetCookie) headers.delete("set-cookie");
   const tags = [...new Set([...c.route.tags, ...responseTags(answer.headers)])];
