@@ -7,6 +7,7 @@
  */
 import { declaredLength, stripHopByHop } from "../http/headers";
 import { fetchOrigin, noteSent, originUrl } from "../http/origin";
+import { teeBody } from "../http/tee";
 import { retentionSeconds, storeVerdict, type NoStoreReason, type StoreVerdict } from "../policy/freshness";
 import { forwardHeaders } from "../policy/forwarding";
 import { responseTags } from "../policy/tags";
@@ -164,10 +165,10 @@ export async function store(c: Ctx, verdict: StoreVerdict, tiers: RouteTiers, an
     lifetimes: verdict.lifetimes,
     size: answer.size,
   };
-  let client: ReadableStream<Uint8Array> | null = null;
-  let toStore: ReadableStream<Uint8Array> | null = null;
-  if (answer.body) [client, toStore] = answer.body.tee();
-  const checked = toStore && checkedBody(toStore, meta.size);
+  // The client's branch and the store's, checked against the declared length (http/tee.ts).
+  const teed = answer.body && teeBody(answer.body, meta.size);
+  const client = teed ? teed.branches[0] : null;
+  const checked = teed && { body: teed.branches[1], whole: teed.whole };
   const done = storeEntry(c.deps.tiers, plan, c.primary, vary, at, meta, checked?.body ?? null).then(async (kept) => {
     // A cut-off body must never stay stored as complete, whatever the tier accepted.
     if (checked && !(await checked.whole)) {
@@ -184,23 +185,4 @@ export async function store(c: Ctx, verdict: StoreVerdict, tiers: RouteTiers, an
 export function answerOf(fetched: Fetched): Answer {
   const { res } = fetched;
   return { status: res.status, headers: res.headers, body: res.body, responseTime: fetched.responseTime, size: declaredLength(res.headers) };
-}
-
-/**
- * A body on its way into storage, and whether it arrived whole: exactly the declared
- * Content-Length, and no error from the origin. The runtime's own streams carry it
- * (a JavaScript transform would fall behind the client's branch of the tee and make
- * it buffer the body), and the verdict comes from the pipe itself, because a tier may
- * accept a stream that ended early: the caller deletes what it stored when not whole.
- */
-function checkedBody(
-  body: ReadableStream<Uint8Array>,
-  declaredLength: number | null,
-): { body: ReadableStream<Uint8Array>; whole: Promise<boolean> } {
-  const through = declaredLength === null ? new IdentityTransformStream() : new FixedLengthStream(declaredLength);
-  const whole = body.pipeTo(through.writable).then(
-    () => true,
-    () => false,
-  );
-  return { body: through.readable as ReadableStream<Uint8Array>, whole };
 }

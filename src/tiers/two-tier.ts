@@ -3,6 +3,7 @@
  * variant), refill the edge from a KV hit, and stream one body into every tier
  * that should hold it.
  */
+import { teeBody } from "../http/tee";
 import { hashKey } from "../policy/cache-key";
 import { retentionSeconds } from "../policy/freshness";
 import { variantKey } from "../policy/vary";
@@ -103,11 +104,13 @@ export async function lookup(tiers: Tiers, primary: StorageKey, requestHeaders: 
   const maxBytes = opts.edgeMaxBytes ?? null;
   const tooLarge = maxBytes !== null && hit.meta.size !== null && hit.meta.size > maxBytes;
   if (retention <= 1 || !hit.body || tooLarge) return kv;
-  const [forClient, forEdge] = hit.body.tee();
+  // A KV body may be JavaScript-built (an envelope): http/tee.ts keeps a slow client from making the edge copy buffer it.
+  const { branches: [forClient, forEdge], whole } = teeBody(hit.body, hit.meta.size);
   opts.background(
     (async () => {
       if (hit.vary) await tiers.edge.put(primary, hit.vary, null, retention);
-      await putEdge(tiers.edge, hit.at, hit.meta, forEdge, retention, maxBytes);
+      const kept = await putEdge(tiers.edge, hit.at, hit.meta, forEdge, retention, maxBytes);
+      if (kept && !(await whole)) await tiers.edge.delete(hit.at);
     })(),
   );
   return { found: { ...hit, body: forClient }, index: kv.index };
@@ -142,8 +145,14 @@ async function putEdge(edge: Tier, at: StorageKey, meta: EntryMeta, body: Readab
   const bound = edgeBound(body, meta, maxBytes);
   const ok = await edge.put(at, meta, bound.body, seconds);
   if (!bound.cut()) return ok;
-  // Whether or not the put reported the error, the local Cache API keeps what it had read.
+  // The write was abandoned. The local Cache API still commits what it had read, and
+  // may do so after the put has already rejected: delete, look again, delete again.
   await edge.delete(at);
+  const late = await edge.get(at);
+  if (late) {
+    await late.body?.cancel();
+    await edge.delete(at);
+  }
   return false;
 }
 
@@ -177,6 +186,7 @@ export async function storeEntry(
   let rest = body;
   for (let i = 0; i < targets.length; i++) {
     if (rest && i < targets.length - 1) {
+      // `body` is a branch of the store step's native tee (http/tee.ts): its own tee is bounded too.
       const [a, b] = rest.tee();
       bodies.push(a);
       rest = b;
