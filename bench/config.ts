@@ -28,33 +28,37 @@ export interface BenchConfig {
   throughput: { pairs: number; trialMs: number; warmupMs: number; connections: number; urls: number };
   herd: { runs: number; concurrency: number };
   offload: { runs: number; requests: number; urls: number; concurrency: number };
-  memory: { runs: number; bytes: number };
+  /** Memory: runs and body size; the slow reader's body, read rate, read time, and settling time after the drop. */
+  memory: { runs: number; bytes: number; slowReader: { bytes: number; bytesPerSecond: number; seconds: number; settleMs: number } };
   /** Stale: requests, keys, and whether to wait out the KV baseline's 60 s TTL. */
   stale: { requests: number; keys: number; concurrency: number; waitForKvTtl: boolean };
 }
 
 export class UsageError extends Error {}
 
+/** A 200 MiB miss read at 64 KiB/s for 20 s, then dropped (issue 10, item 8). */
+const SLOW_READER = { bytes: 200 * 1024 * 1024, bytesPerSecond: 64 * 1024, seconds: 20, settleMs: 5_000 };
+
 const SIZES: Record<Mode, Omit<BenchConfig, "mode" | "out" | "cases" | "nginx" | "entry">> = {
   full: {
     throughput: { pairs: 5, trialMs: 8_000, warmupMs: 2_000, connections: 16, urls: 64 },
     herd: { runs: 3, concurrency: 100 },
     offload: { runs: 2, requests: 20_000, urls: 2_000, concurrency: 16 },
-    memory: { runs: 2, bytes: 200 * 1024 * 1024 },
+    memory: { runs: 2, bytes: 200 * 1024 * 1024, slowReader: SLOW_READER },
     stale: { requests: 1_000, keys: 50, concurrency: 8, waitForKvTtl: true },
   },
   quick: {
     throughput: { pairs: 3, trialMs: 2_000, warmupMs: 1_000, connections: 16, urls: 64 },
     herd: { runs: 1, concurrency: 100 },
     offload: { runs: 1, requests: 3_000, urls: 300, concurrency: 16 },
-    memory: { runs: 1, bytes: 200 * 1024 * 1024 },
+    memory: { runs: 1, bytes: 200 * 1024 * 1024, slowReader: SLOW_READER },
     stale: { requests: 1_000, keys: 50, concurrency: 8, waitForKvTtl: true },
   },
   smoke: {
     throughput: { pairs: 1, trialMs: 400, warmupMs: 200, connections: 4, urls: 8 },
     herd: { runs: 1, concurrency: 20 },
     offload: { runs: 1, requests: 300, urls: 60, concurrency: 8 },
-    memory: { runs: 1, bytes: 8 * 1024 * 1024 },
+    memory: { runs: 1, bytes: 8 * 1024 * 1024, slowReader: { ...SLOW_READER, bytes: 8 * 1024 * 1024, seconds: 2, settleMs: 1_000 } },
     stale: { requests: 50, keys: 5, concurrency: 4, waitForKvTtl: false },
   },
 };

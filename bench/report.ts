@@ -110,6 +110,13 @@ export function table(r: Results): string {
       "< 64 MB",
       `+${fmt(m.growthMB["edge-cache"], 0)} MB ${mark(m.met)}`,
     );
+    const sr = m.slowReader;
+    row(
+      `5b. Memory: workerd peak RSS growth, ${fmt(sr.bodyMB)} MiB miss read at ${fmt(sr.readKiBps)} KiB/s for ${fmt(sr.readSeconds)} s, then dropped`,
+      (id) => (sr.growthMB[id] === undefined ? DASH : `+${fmt(sr.growthMB[id], 0)} MB`),
+      "< 64 MB",
+      `+${fmt(sr.growthMB["edge-cache"], 0)} MB ${mark(sr.met)}`,
+    );
   }
   const s = r.cases.stale;
   if (s) {

@@ -10,6 +10,7 @@ import { createPurgeMethod } from "./admin/purge-method";
 import { normalizeUrl } from "./policy/cache-key";
 import { systemClock, type Clock } from "./clock";
 import { createCollapser } from "./pipeline/collapse";
+import { discardBody } from "./http/discard";
 import { wasSent } from "./http/origin";
 import { createProxy, pass, type ProxyDeps } from "./pipeline/proxy";
 import { Recorder } from "./pipeline/recorder";
@@ -99,7 +100,10 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
       // Varnish-style purges from CMS plugins: answered here, never passed to the origin.
       if (request.method === "PURGE") return purgeMethod(request, env);
       const tooLarge = requestTooLarge(request);
-      if (tooLarge) return errorResponse(tooLarge.status, tooLarge.message, { fwd: "bypass", detail: "too-large" });
+      if (tooLarge) {
+        await discardBody(request.body);
+        return errorResponse(tooLarge.status, tooLarge.message, { fwd: "bypass", detail: "too-large" });
+      }
       try {
         return await proxy(request, ctx);
       } catch (err) {

@@ -5,7 +5,15 @@
  * from /proc: its high-water mark (VmHWM, reset with clear_refs before the transfer
  * where Linux allows) and, as a cross-check, VmRSS sampled every 20 ms.
  * Growth = peak during the two transfers - resident size before them.
+ *
+ * Then the slow reader (`slowReader`): a fresh workerd again, one miss of a large body
+ * read by a client at a fixed slow rate for a while and then dropped, as a phone on a
+ * bad network does. Whatever the Worker does not hold back from the origin while the
+ * client lags piles up in the runtime (a tee buffers for its slower branch), so the
+ * growth here is the bound on that backlog. The peak covers the read, the drop and a
+ * settling time after it (the store may still be running).
  */
+import http from "node:http";
 import { LABELS, startWorkerContender, type ContenderId } from "../contenders";
 import { fetchOnce } from "../load";
 import { memoryOf, resetPeak } from "../runtime";
@@ -34,6 +42,32 @@ export interface MemoryRun {
   workerErrors: string[];
 }
 
+export interface SlowReaderRun {
+  beforeMB: number;
+  peakMB: number;
+  growthMB: number;
+  peakFrom: "VmHWM" | "sampled";
+  status: number;
+  cacheStatus: string | null;
+  /** Bytes the client read before it dropped the connection. */
+  clientBytes: number;
+  /** Bytes the origin had sent when the client dropped, and at the end. */
+  originBytesAtDrop: number;
+  originBytesAtEnd: number;
+  workerErrors: string[];
+}
+
+export interface SlowReaderResult {
+  /** Peak RSS growth per contender, MiB. */
+  growthMB: Partial<Record<ContenderId, number>>;
+  runs: Partial<Record<ContenderId, SlowReaderRun>>;
+  bodyMB: number;
+  readKiBps: number;
+  readSeconds: number;
+  goal: string;
+  met: boolean;
+}
+
 export interface MemoryResult {
   /** Peak RSS growth per contender, MiB: the worst run. */
   growthMB: Partial<Record<ContenderId, number>>;
@@ -42,6 +76,7 @@ export interface MemoryResult {
   bodyMB: number;
   goal: string;
   met: boolean;
+  slowReader: SlowReaderResult;
 }
 
 const ORDER = ["edge-cache", "kv-worker", "cache-api-worker"] as const;
@@ -127,6 +162,7 @@ export async function memoryCase(ctx: BenchContext): Promise<MemoryResult> {
       }
     }
   }
+  const slowReader = await slowReaderCase(ctx);
   const growth = Object.fromEntries([...results].map(([id, rs]) => [id, Math.max(...rs.map((r) => r.growthMB))]));
   const edge = results.get("edge-cache")!;
   const complete = edge.every((r) => r.miss.bytes === bytes && r.second.bytes === bytes && r.miss.status === 200 && r.second.status === 200);
@@ -137,5 +173,97 @@ export async function memoryCase(ctx: BenchContext): Promise<MemoryResult> {
     bodyMB: round(bytes / 2 ** 20, 1),
     goal: "edge-cache peak RSS growth < 64 MB through a miss and a hit",
     met: complete && (growth["edge-cache"] ?? Infinity) < 64,
+    slowReader,
+  };
+}
+
+/**
+ * GETs `path` and reads the body at `bytesPerSecond` for `seconds`, then destroys the
+ * connection. Node's socket buffers stay small (we stop reading, TCP pushes back), so
+ * the Worker sees a client that really is slow.
+ */
+function readSlowly(url: string, path: string, bytesPerSecond: number, seconds: number): Promise<{ status: number; bytes: number; cacheStatus: string | null }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${url}${path}`, { agent: false }, (res) => {
+      res.pause();
+      let bytes = 0;
+      const t0 = Date.now();
+      const ticker = setInterval(() => {
+        // From the time gone by, not per tick: timers drift on a busy machine.
+        let budget = Math.floor(((Date.now() - t0) * bytesPerSecond) / 1000) - bytes;
+        while (budget > 0) {
+          const chunk = res.read() as Buffer | null;
+          if (!chunk) break;
+          const take = Math.min(chunk.length, budget);
+          if (take < chunk.length) res.unshift(chunk.subarray(take));
+          bytes += take;
+          budget -= take;
+        }
+      }, 50);
+      const stop = setTimeout(() => {
+        clearInterval(ticker);
+        res.destroy();
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, bytes, cacheStatus: cacheStatusOf(res.headers) });
+      }, seconds * 1000);
+      res.once("error", () => {});
+      res.once("end", () => {
+        clearInterval(ticker);
+        clearTimeout(stop);
+        resolve({ status: res.statusCode ?? 0, bytes, cacheStatus: cacheStatusOf(res.headers) });
+      });
+    });
+    req.once("error", (e) => (req.destroyed ? undefined : reject(e)));
+  });
+}
+
+async function slowReaderCase(ctx: BenchContext): Promise<SlowReaderResult> {
+  const { bytes, bytesPerSecond, seconds, settleMs } = ctx.config.memory.slowReader;
+  const runs: Partial<Record<ContenderId, SlowReaderRun>> = {};
+  for (const id of ORDER) {
+    const c = await startWorkerContender(id, ctx.build, ctx.origin.url, { sMaxAge: 3600, kvTtl: 3600 }, "-slow");
+    try {
+      if (c.pid === null) throw new Error(`cannot find the workerd process of ${id}`);
+      await fetchOnce(c.url, `/hit/slow-${id}`, 30_000);
+      await fetchOnce(c.url, `/hit/slow-${id}`, 30_000);
+      await sleep(500);
+      const before = memoryOf(c.pid)!;
+      const path = `/big/${bytes}/slow-${id}`;
+      const sentBefore = ctx.origin.bytesSent;
+      let atDrop = 0;
+      const phase = await peakDuring(c.pid, async () => {
+        const read = await readSlowly(c.url, path, bytesPerSecond, seconds);
+        atDrop = ctx.origin.bytesSent - sentBefore;
+        await sleep(settleMs);
+        return read;
+      });
+      const r: SlowReaderRun = {
+        beforeMB: round(before.rssMB, 1),
+        peakMB: round(phase.peakMB, 1),
+        growthMB: round(phase.peakMB - before.rssMB, 1),
+        peakFrom: phase.from,
+        status: phase.value.status,
+        cacheStatus: phase.value.cacheStatus,
+        clientBytes: phase.value.bytes,
+        originBytesAtDrop: atDrop,
+        originBytesAtEnd: ctx.origin.bytesSent - sentBefore,
+        workerErrors: c.worker?.stderrLines.slice(0, 5) ?? [],
+      };
+      runs[id] = r;
+      ctx.log(`  slow reader: ${LABELS[id].padEnd(22)} before ${r.beforeMB} MB, peak ${r.peakMB} MB (+${r.growthMB}); client read ${(r.clientBytes / 2 ** 20).toFixed(2)} MiB in ${seconds} s, origin sent ${(r.originBytesAtDrop / 2 ** 20).toFixed(0)} MiB by the drop, ${(r.originBytesAtEnd / 2 ** 20).toFixed(0)} MiB in all [${r.cacheStatus ?? "-"}]`);
+    } finally {
+      await c.close();
+    }
+  }
+  const growth = Object.fromEntries(Object.entries(runs).map(([id, r]) => [id, r.growthMB]));
+  const edge = runs["edge-cache"];
+  return {
+    growthMB: growth,
+    runs,
+    bodyMB: round(bytes / 2 ** 20, 1),
+    readKiBps: round(bytesPerSecond / 1024, 1),
+    readSeconds: seconds,
+    goal: "edge-cache peak RSS growth < 64 MB while a slow client reads a large miss, then drops it",
+    met: edge !== undefined && edge.status === 200 && edge.clientBytes > 0 && edge.growthMB < 64,
   };
 }

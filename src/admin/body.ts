@@ -1,7 +1,9 @@
 /**
  * Reading an admin request's body with a size cap: the count is kept while the body
- * streams, so an oversized or lying Content-Length is cut off, never buffered.
+ * streams, so an oversized or lying Content-Length is cut off, never buffered (the
+ * rest is read and dropped, see http/discard.ts, so the 413 reaches the client).
  */
+import { discardBody } from "../http/discard";
 import { jsonResponse } from "../http/respond";
 
 export type BodyResult<T> = { ok: true; value: T } | { ok: false; response: Response };
@@ -14,7 +16,7 @@ export async function readText(request: Request, maxBytes: number): Promise<Body
   });
   const declared = Number(request.headers.get("content-length") ?? "");
   if (Number.isFinite(declared) && declared > maxBytes) {
-    await request.body?.cancel().catch(() => {});
+    await discardBody(request.body);
     return tooLarge();
   }
   if (!request.body) return { ok: true, value: "" };
@@ -26,7 +28,8 @@ export async function readText(request: Request, maxBytes: number): Promise<Body
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
+      chunks.length = 0;
+      await discardBody(reader);
       return tooLarge();
     }
     chunks.push(value);

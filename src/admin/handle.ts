@@ -3,6 +3,7 @@
  * log one JSON line. Nothing here is cached and nothing reaches the origin.
  */
 import type { WorkerEnv } from "../env";
+import { discardBody } from "../http/discard";
 import { jsonResponse } from "../http/respond";
 import { authorize } from "./auth";
 import type { AdminContext, AdminDeps, AdminHandler, AdminOutcome } from "./context";
@@ -58,7 +59,7 @@ export function createAdmin(deps: AdminDeps) {
     const address = clientAddress(request);
     const throttled = throttle.check(address);
     if (throttled) {
-      await request.body?.cancel().catch(() => {});
+      await discardBody(request.body);
       logLine(deps, { action, method: request.method, result: "throttled", status: 429, token: null });
       return throttled;
     }
@@ -66,7 +67,7 @@ export function createAdmin(deps: AdminDeps) {
     if (!auth.ok) {
       // A deployment's own misconfiguration is not a guess.
       if (auth.reason !== "disabled" && auth.reason !== "weak-token") throttle.failed(address);
-      await request.body?.cancel().catch(() => {});
+      await discardBody(request.body);
       logLine(deps, { action, method: request.method, result: auth.reason, status: auth.response.status, token: auth.fingerprint });
       return auth.response;
     }
@@ -86,13 +87,13 @@ export function createAdmin(deps: AdminDeps) {
 async function run(name: string, c: AdminContext): Promise<AdminOutcome> {
   const methods = Object.hasOwn(ENDPOINTS, name) ? ENDPOINTS[name]! : null;
   if (methods === null) {
-    await c.request.body?.cancel().catch(() => {});
+    await discardBody(c.request.body);
     const known = Object.keys(ENDPOINTS).filter(Boolean).map((n) => `${ADMIN_PREFIX}${n}`).join(", ");
     return { response: jsonResponse({ error: "not-found", message: `No admin endpoint "${name}": use ${known}.` }, 404), result: "not-found" };
   }
   const handler = Object.hasOwn(methods, c.request.method) ? methods[c.request.method] : undefined;
   if (!handler) {
-    await c.request.body?.cancel().catch(() => {});
+    await discardBody(c.request.body);
     const allow = Object.keys(methods).join(", ");
     return {
       response: jsonResponse({ error: "method-not-allowed", message: `${ADMIN_PREFIX}${name} takes ${allow}, not ${c.request.method}.` }, 405, { allow }),

@@ -9,6 +9,7 @@
  * address in PURGE_ALLOW. Nothing configured: `PURGE` is not enabled here (405).
  */
 import type { WorkerEnv } from "../env";
+import { discardBody } from "../http/discard";
 import { jsonResponse } from "../http/respond";
 import { parseVarnishPurge } from "../purge/varnish";
 import { tokenFingerprint, tokenMatches } from "./auth";
@@ -30,7 +31,7 @@ export function createPurgeMethod(deps: AdminDeps) {
   }
 
   return async function purgeMethod(request: Request, env: WorkerEnv): Promise<Response> {
-    await request.body?.cancel().catch(() => {});
+    await discardBody(request.body);
     const url = new URL(request.url);
     const log = (line: Record<string, unknown>) => deps.log({ msg: "admin", action: "PURGE", method: "PURGE", url: url.href, ...line });
     const tokens = usableTokens(env, deps);

@@ -25,6 +25,7 @@ type RouteSettingsView = Pick<
   | "cacheAuthorized"
   | "originTimeoutMs"
   | "maxVariants"
+  | "maxObjectSize"
   | "log"
   | "tags"
   | "shield"
@@ -79,6 +80,7 @@ function settingsOf(r: CompiledRoute): RouteSettingsView {
     cacheAuthorized: r.cacheAuthorized,
     originTimeoutMs: r.originTimeoutMs,
     maxVariants: r.maxVariants,
+    maxObjectSize: { ...r.maxObjectSize },
     log: r.log,
     tags: r.tags,
     shield: r.shield,

@@ -24,6 +24,7 @@ export function lookupTiers(c: Ctx) {
     now: c.deps.clock.now(),
     background: (p) => c.exec.waitUntil(p),
     timed: (tier, ms) => c.rec.time(tier, ms),
+    edgeMaxBytes: c.route.maxObjectSize.edge,
   });
 }
 

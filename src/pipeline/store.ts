@@ -7,6 +7,7 @@
  */
 import { declaredLength, stripHopByHop } from "../http/headers";
 import { fetchOrigin, noteSent, originUrl } from "../http/origin";
+import { teeBody } from "../http/tee";
 import { retentionSeconds, storeVerdict, type NoStoreReason, type StoreVerdict } from "../policy/freshness";
 import { responseTags } from "../policy/tags";
 import { variantKey, varyNames } from "../policy/vary";
@@ -67,12 +68,20 @@ export function verdictFor(c: Ctx, f: Pick<Fetched, "requestTime" | "responseTim
   });
 }
 
-/** Seconds to keep the entry in each tier the route uses; 0 = not there. */
-function storePlan(tiers: RouteTiers, kvTtl: number, verdict: Extract<StoreVerdict, { store: true }>, size: number | null): StorePlan {
+/** Seconds to keep the entry in each tier the route uses (0 = not there), and whether its size alone kept it out of one. */
+function storePlan(c: Ctx, tiers: RouteTiers, verdict: Extract<StoreVerdict, { store: true }>, size: number | null): { plan: StorePlan; tooLarge: boolean } {
+  const edgeMaxBytes = c.route.maxObjectSize.edge;
+  // Known to be too large for a tier: no branch for it at all, so nothing buffers for it.
+  const edgeTooLarge = tiers.edge && size !== null && edgeMaxBytes !== null && size > edgeMaxBytes;
+  const kvTooLarge = tiers.kv && size !== null && size > KV_MAX_BODY;
   return {
-    edge: tiers.edge ? retentionSeconds(verdict.lifetimes) : 0,
-    // Known to be too large for KV: no branch for it at all, so nothing buffers for it.
-    kv: !tiers.kv || (size !== null && size > KV_MAX_BODY) ? 0 : kvTtl,
+    plan: {
+      edge: tiers.edge && !edgeTooLarge ? retentionSeconds(verdict.lifetimes) : 0,
+      kv: tiers.kv && !kvTooLarge ? c.route.ttl.kv : 0,
+      // A body of unknown length is counted on its way into the edge and abandoned past the limit.
+      edgeMaxBytes,
+    },
+    tooLarge: edgeTooLarge || kvTooLarge,
   };
 }
 
@@ -95,7 +104,7 @@ export interface Answer {
  */
 type Place = { index: VaryMeta | null } | { at: StorageKey; vary: VaryMeta | null };
 
-type StoreReason = NoStoreReason | "variant-cap" | "no-tier";
+type StoreReason = NoStoreReason | "variant-cap" | "no-tier" | "object-too-large";
 
 export type StoreOutcome =
   | {
@@ -118,8 +127,8 @@ export type StoreOutcome =
  */
 export async function store(c: Ctx, verdict: StoreVerdict, tiers: RouteTiers, answer: Answer, place: Place): Promise<StoreOutcome> {
   if (!verdict.store) return { stored: false, reason: verdict.reason };
-  const plan = storePlan(tiers, c.route.ttl.kv, verdict, answer.size);
-  if (plan.edge === 0 && plan.kv === 0) return { stored: false, reason: "no-tier" };
+  const { plan, tooLarge } = storePlan(c, tiers, verdict, answer.size);
+  if (plan.edge === 0 && plan.kv === 0) return { stored: false, reason: tooLarge ? "object-too-large" : "no-tier" };
   const headers = stripHopByHop(answer.headers);
   if (verdict.stripSetCookie) headers.delete("set-cookie");
   const tags = [...new Set([...c.route.tags, ...responseTags(answer.headers)])];
@@ -154,10 +163,10 @@ export async function store(c: Ctx, verdict: StoreVerdict, tiers: RouteTiers, an
     lifetimes: verdict.lifetimes,
     size: answer.size,
   };
-  let client: ReadableStream<Uint8Array> | null = null;
-  let toStore: ReadableStream<Uint8Array> | null = null;
-  if (answer.body) [client, toStore] = answer.body.tee();
-  const checked = toStore && checkedBody(toStore, meta.size);
+  // The client's branch and the store's, checked against the declared length (http/tee.ts).
+  const teed = answer.body && teeBody(answer.body, meta.size);
+  const client = teed ? teed.branches[0] : null;
+  const checked = teed && { body: teed.branches[1], whole: teed.whole };
   const done = storeEntry(c.deps.tiers, plan, c.primary, vary, at, meta, checked?.body ?? null).then(async (kept) => {
     // A cut-off body must never stay stored as complete, whatever the tier accepted.
     if (checked && !(await checked.whole)) {
@@ -174,23 +183,4 @@ export async function store(c: Ctx, verdict: StoreVerdict, tiers: RouteTiers, an
 export function answerOf(fetched: Fetched): Answer {
   const { res, requestTime, responseTime } = fetched;
   return { status: res.status, headers: res.headers, body: res.body, requestTime, responseTime, size: declaredLength(res.headers) };
-}
-
-/**
- * A body on its way into storage, and whether it arrived whole: exactly the declared
- * Content-Length, and no error from the origin. The runtime's own streams carry it
- * (a JavaScript transform would fall behind the client's branch of the tee and make
- * it buffer the body), and the verdict comes from the pipe itself, because a tier may
- * accept a stream that ended early: the caller deletes what it stored when not whole.
- */
-function checkedBody(
-  body: ReadableStream<Uint8Array>,
-  declaredLength: number | null,
-): { body: ReadableStream<Uint8Array>; whole: Promise<boolean> } {
-  const through = declaredLength === null ? new IdentityTransformStream() : new FixedLengthStream(declaredLength);
-  const whole = body.pipeTo(through.writable).then(
-    () => true,
-    () => false,
-  );
-  return { body: through.readable as ReadableStream<Uint8Array>, whole };
 }

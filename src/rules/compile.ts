@@ -56,6 +56,7 @@ function compileRoute(route: RouteRule, index: number, d: RouteSettings): Compil
     cacheAuthorized: route.cacheAuthorized ?? d.cacheAuthorized ?? B.cacheAuthorized,
     originTimeoutMs: Math.round((route.originTimeout ?? d.originTimeout ?? B.originTimeout) * 1000),
     maxVariants: route.maxVariants ?? d.maxVariants ?? B.maxVariants,
+    maxObjectSize: { edge: route.maxObjectSize?.edge ?? d.maxObjectSize?.edge ?? B.maxObjectSize.edge },
     key: compileKey(route, d),
     bypass: compileBypass(route.bypass ?? d.bypass, d.bypass),
     tags: Object.freeze([...(route.tags ?? d.tags ?? B.tags)]),

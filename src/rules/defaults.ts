@@ -26,6 +26,8 @@ export const BUILTIN_DEFAULTS = deepFreeze({
   /** Seconds. */
   originTimeout: 30,
   maxVariants: 16,
+  // No limit of ours: the Cache API refuses what it cannot keep (512 MB per object on most plans).
+  maxObjectSize: { edge: null as number | null },
   key: {
     query: { mode: "ignore" as "ignore" | "allow", names: [] as readonly string[], sort: false },
     headers: [] as readonly string[],

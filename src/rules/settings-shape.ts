@@ -8,7 +8,7 @@ import {
   positiveSeconds, queryGlob, seconds, stringList, type Checker, type ItemTest,
 } from "./check";
 import { at, jsonType } from "./report";
-import type { BypassConditions, CountryGroups, KeySettings, RouteSettings, TtlSettings } from "./types";
+import type { BypassConditions, CountryGroups, KeySettings, RouteSettings, SizeSettings, TtlSettings } from "./types";
 
 type ShapeOf<T> = Readonly<Record<keyof Required<T>, Checker>>;
 type QuerySettings = NonNullable<KeySettings["query"]>;
@@ -29,6 +29,21 @@ const kvSeconds: Checker = (value, path, report) => {
 };
 
 export const TTL_SHAPE: ShapeOf<TtlSettings> = { edge: seconds(), kv: kvSeconds, browser: seconds() };
+
+const BYTES_HINT = "write bytes as a plain number, e.g. 52428800 for 50 MiB";
+
+/** A size in bytes, at least 1 (a tier is turned off by its TTL, not by a size of 0). */
+const bytes: Checker = (value, path, report) => {
+  if (typeof value !== "number") {
+    report.error(path, `expected a whole number of bytes, got ${typeof value === "string" ? `the string ${JSON.stringify(value)}` : jsonType(value)}`, BYTES_HINT);
+  } else if (!Number.isSafeInteger(value)) {
+    report.error(path, `must be a whole number of bytes, got ${value}`, BYTES_HINT);
+  } else if (value < 1) {
+    report.error(path, `must be at least 1 byte, got ${value}`, 'to keep a route out of the edge tier, set "ttl": { "edge": 0 }');
+  }
+};
+
+export const SIZE_SHAPE: ShapeOf<SizeSettings> = { edge: bytes };
 
 // A status code (100-599) or a class ("4xx").
 const STATUS_KEY = /^[1-5]([0-9]{2}|xx)$/;
@@ -165,6 +180,7 @@ export const SETTINGS_SHAPE: ShapeOf<RouteSettings> = {
   cacheAuthorized: bool,
   originTimeout: positiveSeconds,
   maxVariants: integer(1),
+  maxObjectSize: (v, p, r) => checkObject(v, p, r, SIZE_SHAPE, { what: "the size limits per tier", wrongTypeHint: () => 'write { "edge": 52428800 } (bytes)' }),
   key: (v, p, r) => checkObject(v, p, r, KEY_SHAPE, { what: "the cache key settings", misplaced: { ignore: 'put it inside "query"', allow: 'put it inside "query"', sort: 'put it inside "query"' } }),
   bypass,
   tags: stringList(tagName),

@@ -22,6 +22,11 @@ export interface TtlSettings {
   browser?: number;
 }
 
+export interface SizeSettings {
+  /** Largest body, in bytes, the edge tier (Cache API) keeps; absent = the platform's own limit. */
+  edge?: number;
+}
+
 export interface BypassConditions {
   /** Cookie-name globs (`session*`): any present cookie matching bypasses. */
   cookies?: string[];
@@ -80,6 +85,8 @@ export interface RouteSettings {
   originTimeout?: number;
   /** Most variants (Vary) kept per URL; past it, pass through. */
   maxVariants?: number;
+  /** Largest answer each tier keeps, in bytes; larger ones are served but not stored there. */
+  maxObjectSize?: SizeSettings;
   key?: KeySettings;
   bypass?: boolean | BypassConditions;
   tags?: string[];
@@ -179,6 +186,8 @@ export interface CompiledRoute {
   /** Milliseconds. */
   originTimeoutMs: number;
   maxVariants: number;
+  /** Bytes; null = no limit of ours (the Cache API's own applies). */
+  maxObjectSize: { edge: number | null };
   key: CompiledKey;
   bypass: CompiledBypass;
   tags: readonly string[];

@@ -5,7 +5,7 @@
  */
 import { checkObject, isObject, methodName, stringList, type Checker } from "./check";
 import { Report, at, jsonType } from "./report";
-import { BYPASS_SHAPE, COUNTRY_SHAPE, KEY_SHAPE, MISPLACED_SETTINGS, QUERY_SHAPE, SETTINGS_SHAPE, TTL_SHAPE } from "./settings-shape";
+import { BYPASS_SHAPE, COUNTRY_SHAPE, KEY_SHAPE, MISPLACED_SETTINGS, QUERY_SHAPE, SETTINGS_SHAPE, SIZE_SHAPE, TTL_SHAPE } from "./settings-shape";
 import { RULES_VERSION, type RouteMatch, type RouteRule, type RulesFile } from "./types";
 
 type ShapeOf<T> = Readonly<Record<keyof Required<T>, Checker>>;
@@ -69,7 +69,7 @@ export const ROUTE_SHAPE: ShapeOf<RouteRule> = {
 };
 
 // Settings that only matter when a response is cached; `bypass: true` makes them moot.
-const CACHING_FIELDS = ["ttl", "status", "origin", "staleWhileRevalidate", "staleIfError", "heuristic", "clientCacheControl", "stripSetCookie", "cacheAuthorized", "maxVariants", "key", "tags"] as const;
+const CACHING_FIELDS = ["ttl", "status", "origin", "staleWhileRevalidate", "staleIfError", "heuristic", "clientCacheControl", "stripSetCookie", "cacheAuthorized", "maxVariants", "maxObjectSize", "key", "tags"] as const;
 
 const route = (value: unknown, path: string, report: Report): void => {
   const isRoute = checkObject(value, path, report, ROUTE_SHAPE, {
@@ -189,6 +189,7 @@ export const FIELD_NAMES = {
   route: Object.keys(ROUTE_SHAPE),
   match: Object.keys(MATCH_SHAPE),
   ttl: Object.keys(TTL_SHAPE),
+  maxObjectSize: Object.keys(SIZE_SHAPE),
   key: Object.keys(KEY_SHAPE),
   keyQuery: Object.keys(QUERY_SHAPE),
   keyCountry: Object.keys(COUNTRY_SHAPE),

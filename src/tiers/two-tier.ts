@@ -3,6 +3,7 @@
  * variant), refill the edge from a KV hit, and stream one body into every tier
  * that should hold it.
  */
+import { teeBody } from "../http/tee";
 import { hashKey } from "../policy/cache-key";
 import { retentionSeconds } from "../policy/freshness";
 import { variantKey } from "../policy/vary";
@@ -77,6 +78,8 @@ interface LookupOptions {
   background: (p: Promise<unknown>) => void;
   /** Hears how long each tier took, ms (wall time: a measurement, not a decision). */
   timed?: (tier: TierName, ms: number) => void;
+  /** The route's `maxObjectSize.edge`: a KV hit larger than this is not copied into the edge. */
+  edgeMaxBytes?: number | null;
 }
 
 /**
@@ -102,21 +105,67 @@ export async function lookup(tiers: Tiers, primary: StorageKey, requestHeaders: 
   const hit = kv.found;
   if (!hit || !opts.edge) return { found: hit, index: index ?? kv.index };
   const retention = remainingRetention(hit.meta, opts.now);
-  if (retention <= 1 || !hit.body) return kv;
-  const [forClient, forEdge] = hit.body.tee();
+  const maxBytes = opts.edgeMaxBytes ?? null;
+  const tooLarge = maxBytes !== null && hit.meta.size !== null && hit.meta.size > maxBytes;
+  if (retention <= 1 || !hit.body || tooLarge) return kv;
+  // A KV body may be JavaScript-built (an envelope): http/tee.ts keeps a slow client from making the edge copy buffer it.
+  const { branches: [forClient, forEdge], whole } = teeBody(hit.body, hit.meta.size);
   opts.background(
     (async () => {
       if (hit.vary) await tiers.edge.put(primary, hit.vary, null, retention);
-      await tiers.edge.put(hit.at, hit.meta, forEdge, retention);
+      const kept = await putEdge(tiers.edge, hit.at, hit.meta, forEdge, retention, maxBytes);
+      if (kept && !(await whole)) await tiers.edge.delete(hit.at);
     })(),
   );
   return { found: { ...hit, body: forClient }, index: kv.index };
+}
+
+/**
+ * The edge's copy of a body, held to `maxBytes`. A declared length over it never gets
+ * here (the caller leaves the edge out); an unknown one is counted on the way and
+ * errors past it. The Cache API may still keep what it got before the error, so the
+ * caller deletes the entry when `cut()`: abandoned, never stored cut short.
+ */
+function edgeBound(body: ReadableStream<Uint8Array> | null, meta: EntryMeta, maxBytes: number | null) {
+  const declared = meta.kind === "response" ? meta.size : null;
+  if (!body || maxBytes === null || declared !== null) return { body, cut: () => false };
+  let seen = 0;
+  let over = false;
+  const counted = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      seen += chunk.byteLength;
+      if (seen <= maxBytes) return controller.enqueue(chunk);
+      over = true;
+      controller.error(new Error(`body over maxObjectSize.edge (${maxBytes} bytes): not kept at the edge`));
+    },
+  });
+  // pipeTo, not pipeThrough: its rejection (the cut) is ours to handle, not an uncaught one.
+  body.pipeTo(counted.writable).catch(() => {});
+  return { body: counted.readable, cut: () => over };
+}
+
+/** Puts into the edge through `edgeBound`; true only when the whole body is kept. */
+async function putEdge(edge: Tier, at: StorageKey, meta: EntryMeta, body: ReadableStream<Uint8Array> | null, seconds: number, maxBytes: number | null): Promise<boolean> {
+  const bound = edgeBound(body, meta, maxBytes);
+  const ok = await edge.put(at, meta, bound.body, seconds);
+  if (!bound.cut()) return ok;
+  // The write was abandoned. The local Cache API still commits what it had read, and
+  // may do so after the put has already rejected: delete, look again, delete again.
+  await edge.delete(at);
+  const late = await edge.get(at);
+  if (late) {
+    await late.body?.cancel();
+    await edge.delete(at);
+  }
+  return false;
 }
 
 export interface StorePlan {
   /** Seconds to keep in each tier; 0 = not in that tier. */
   edge: number;
   kv: number;
+  /** The route's `maxObjectSize.edge`: a body of unknown length past it is not kept at the edge (null = no limit). */
+  edgeMaxBytes: number | null;
 }
 
 /**
@@ -141,6 +190,7 @@ export async function storeEntry(
   let rest = body;
   for (let i = 0; i < targets.length; i++) {
     if (rest && i < targets.length - 1) {
+      // `body` is a branch of the store step's native tee (http/tee.ts): its own tee is bounded too.
       const [a, b] = rest.tee();
       bodies.push(a);
       rest = b;
@@ -149,8 +199,9 @@ export async function storeEntry(
   const results = await Promise.all(
     targets.map(async ([name, seconds], i) => {
       const tier = tiers[name];
+      const body = bodies[i] ?? null;
       // The variant first: an index that points at nothing is a wasted lookup.
-      const ok = await tier.put(at, meta, bodies[i] ?? null, seconds);
+      const ok = name === "edge" ? await putEdge(tier, at, meta, body, seconds, plan.edgeMaxBytes) : await tier.put(at, meta, body, seconds);
       if (ok && vary) await tier.put(primary, vary, null, seconds);
       return ok ? name : null;
     }),

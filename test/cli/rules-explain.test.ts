@@ -106,6 +106,7 @@ describe("edge-cache rules explain", () => {
         cacheAuthorized: false,
         originTimeoutMs: 30000,
         maxVariants: 16,
+        maxObjectSize: { edge: null },
         log: "all",
         tags: [],
         shield: false,

@@ -67,6 +67,7 @@ describe("npm run bench -- --smoke", () => {
       expect(cases.herd.originFetches[id]).toBeGreaterThanOrEqual(1);
       expect(cases.offload.originFetches[id]).toBeGreaterThanOrEqual(1);
       expect(typeof cases.memory.growthMB[id]).toBe("number");
+      expect(typeof cases.memory.slowReader.growthMB[id]).toBe("number");
       expect(typeof cases.stale.errors[id]).toBe("number");
     }
     expect(cases.offload.ideal).toBeGreaterThan(0);

@@ -15,6 +15,7 @@ const SETTINGS = {
   cacheAuthorized: false,
   originTimeoutMs: 30000,
   maxVariants: 16,
+  maxObjectSize: { edge: null },
   log: "all",
   tags: ["html"],
   shield: false,

@@ -60,7 +60,7 @@ export async function startOriginServer(port = 0): Promise<OriginServer> {
     const testNow = Number(req.headers["x-test-now"]);
     const date = new Date(Number.isFinite(testNow) && testNow > 0 ? testNow : Date.now()).toUTCString();
     const headers: Record<string, string | string[]> = { "content-type": "text/plain", date, ...step.headers };
-    if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-length")) {
+    if (!step.chunked && !Object.keys(headers).some((h) => h.toLowerCase() === "content-length")) {
       headers["content-length"] = String(payload.length);
     }
     res.writeHead(step.status ?? 200, headers);

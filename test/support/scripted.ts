@@ -7,6 +7,8 @@ export interface ScriptedResponse {
   body?: string;
   /** Instead of `body`: this many deterministic pseudo-random bytes (see `patternBytes`). */
   bodyBytes?: number;
+  /** No Content-Length: the body goes out chunked (its length unknown until the end). */
+  chunked?: boolean;
   /** Announce the full Content-Length but close the socket after this many bytes. */
   truncateAt?: number;
   /** Destroy the socket before answering (connection reset). */

@@ -52,6 +52,7 @@ describe("decide: the proxy's decision as data", () => {
         cacheAuthorized: false,
         originTimeoutMs: 30000,
         maxVariants: 16,
+        maxObjectSize: { edge: null },
         log: "all",
         tags: ["t"],
         shield: false,

@@ -50,6 +50,7 @@ describe("parseRules on valid files", () => {
       cacheAuthorized: false,
       originTimeoutMs: 30_000,
       maxVariants: 16,
+      maxObjectSize: { edge: null },
       key: { query: { mode: "ignore", names: globs(), sort: false }, headers: [], cookies: [], device: false, country: null, language: null },
       bypass: { always: false, cookies: globs(), headers: [], query: globs(), methods: [] },
       tags: [],
@@ -166,6 +167,7 @@ describe("parseRules on invalid files", () => {
         clientCacheControl: "honour",
         originTimeout: 0,
         maxVariants: 0,
+        maxObjectSize: { edge: "50MB" },
         edge: 60,
         key: { query: { ignore: "utm_*", sort: 1 }, headers: ["accept", 42], cookies: ["a b"] },
         bypass: { cookies: ["sess ion"], header: ["x"], methods: ["GE T"] },
@@ -199,6 +201,7 @@ describe("parseRules on invalid files", () => {
         error("$.defaults.clientCacheControl", 'must be one of "ignore", "honor", got "honour"', 'did you mean "honor"?'),
         error("$.defaults.originTimeout", "must be more than 0 seconds, got 0", "e.g. 30; fractions such as 2.5 are allowed"),
         error("$.defaults.maxVariants", "must be at least 1, got 0", "use 1 or more"),
+        error("$.defaults.maxObjectSize.edge", 'expected a whole number of bytes, got the string "50MB"', "write bytes as a plain number, e.g. 52428800 for 50 MiB"),
         error("$.defaults.edge", 'unknown field "edge"', 'put it inside "ttl": { "edge": ... }'),
         error("$.defaults.key.query.ignore", "expected a list of strings, got string", 'write a list in brackets, e.g. ["utm_*"]'),
         error("$.defaults.key.query.sort", "expected true or false, got number", "write true or false, without quotes"),
@@ -229,7 +232,7 @@ describe("parseRules on invalid files", () => {
     });
   });
 
-  const routeFields = "allowed fields here: name, match, ttl, status, origin, staleWhileRevalidate, staleIfError, heuristic, clientCacheControl, stripSetCookie, cacheAuthorized, originTimeout, maxVariants, key, bypass, tags, debug, log, shield";
+  const routeFields = "allowed fields here: name, match, ttl, status, origin, staleWhileRevalidate, staleIfError, heuristic, clientCacheControl, stripSetCookie, cacheAuthorized, originTimeout, maxVariants, maxObjectSize, key, bypass, tags, debug, log, shield";
   const cases: [string, unknown, Problem[]][] = [
     ["a non-object", [], [error("$", "expected a rules file (an object), got array", "write it as { ... } with the fields $schema, version, origin, defaults, routes")]],
     ["no version or routes", {}, [error("$.version", 'missing required field "version"', 'add "version": 1'), error("$.routes", 'missing required field "routes"', 'add "routes": [ { "name": ..., "match": { "path": "/*" } } ]')]],

@@ -55,6 +55,7 @@ const OBJECTS: Record<keyof typeof FIELD_NAMES, Schema> = {
   route: resolve({ $ref: "#/$defs/route" }),
   match: resolve({ $ref: "#/$defs/match" }),
   ttl: resolve({ $ref: "#/$defs/ttl" }),
+  maxObjectSize: resolve({ $ref: "#/$defs/maxObjectSize" }),
   key: resolve({ $ref: "#/$defs/key" }),
   keyQuery: resolve({ $ref: "#/$defs/keyQuery" }),
   keyCountry: resolve({ $ref: "#/$defs/keyCountry" }),
