@@ -65,7 +65,10 @@ function coordinatorView(status: RulesStatus | null, self: { isolate: string; ac
 }
 
 export const getRules: AdminHandler = async ({ env, deps }) => {
-  const [active, status] = await Promise.all([deps.rules.active(env), deps.rules.status()]);
+  // In turn, not at once: the coordinator's view is then read after this isolate's own
+  // load (which may be the seed of this start), so the two never contradict each other.
+  const active = await deps.rules.active(env);
+  const status = await deps.rules.status();
   return {
     response: jsonResponse({
       ...describe(active),
