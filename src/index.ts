@@ -9,6 +9,7 @@ import { adminPath } from "./admin/prefix";
 import { createPurgeMethod } from "./admin/purge-method";
 import { systemClock, type Clock } from "./clock";
 import { createCollapser } from "./pipeline/collapse";
+import { createHealthStore } from "./pipeline/origin-gate";
 import { wasSent } from "./http/origin";
 import { createProxy, pass, type ProxyDeps } from "./pipeline/proxy";
 import { Recorder } from "./pipeline/recorder";
@@ -55,6 +56,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
   const log = options.log ?? ((line) => console.log(JSON.stringify(line)));
   // Per isolate: the collapsing table, the rules and the purge records are shared by all its requests.
   const collapser = createCollapser(clock);
+  const health = createHealthStore();
   const rulesSource = createRulesSource({ now, fixed: options.rules, clock });
   let wired: Promise<Awaited<ReturnType<typeof wire>>> | null = null;
 
@@ -77,6 +79,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
       collapser,
       clock,
       log,
+      health,
       purges: { verdict: async (entry, url, background) => (await purges.current(background)).verdict(entry, url) },
       stats,
       shield: createShieldClient({ namespace: env.SHIELD, wrap: options.wrapShield, clock, log }),

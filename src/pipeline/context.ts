@@ -8,6 +8,7 @@ import type { ShieldClient } from "../shield/client";
 import type { Collapser } from "./collapse";
 import type { Dimensions } from "../policy/dimensions";
 import type { Recorder } from "./recorder";
+import type { HealthStore } from "./origin-gate";
 import type { CompiledRoute, CompiledRules } from "../rules/types";
 import type { StorageKey } from "../tiers/tier";
 import type { Tiers } from "../tiers/two-tier";
@@ -35,6 +36,8 @@ export interface ProxyDeps {
   shield?: ShieldClient;
   /** Counts each request from its log line's facts. */
   stats?: Pick<IsolateStats, "observe">;
+  /** Origin health per origin, for routes with `originHealth` (pipeline/origin-gate.ts). */
+  health?: HealthStore;
 }
 
 export interface Ctx {

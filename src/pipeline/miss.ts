@@ -7,6 +7,7 @@ import { freshness } from "../policy/freshness";
 import type { Ctx } from "./context";
 import { deliverFromOrigin } from "./deliver";
 import { deliverHit, lookupTiers } from "./lookup";
+import { OriginDownError, originDown, originDownResponse } from "./origin-gate";
 import { answerOf, fetchForCache, store, verdictFor } from "./store";
 import type { VaryMeta } from "../tiers/entry";
 
@@ -17,6 +18,8 @@ const HIT_FOR_PASS_MS = 10_000;
 export async function miss(c: Ctx, index: VaryMeta | null): Promise<Response> {
   const { deps, route } = c;
   const flight = deps.collapser.join(c.primary.key, deps.clock.now());
+  // Behind a probe of a down origin nobody waits: the down answer (or the fallback) comes at once.
+  if (!flight.leader && originDown(c)) return forward(c, null);
   if (!flight.leader) {
     const outcome = await flight.wait(route.originTimeoutMs);
     if (outcome?.stored) {
@@ -57,6 +60,7 @@ async function forward(
     fetched = await fetchForCache(c);
   } catch (err) {
     settled?.(false, false);
+    if (err instanceof OriginDownError) return originDownResponse(err, { fwd: "uri-miss" });
     const failure = originFailure(err);
     return errorResponse(failure.status, failure.message, { fwd: "uri-miss", fwdStatus: failure.status });
   }
@@ -69,13 +73,13 @@ async function forward(
   if (!outcome?.stored) {
     settled?.(false, !verdict.store);
     const reason = outcome ? outcome.reason : verdict.store ? "collapse-timeout" : verdict.reason;
-    const detail = shielded && reason === "no-tier" ? "shield" : reason;
+    const detail = fetched.fallback ? "fallback-origin" : shielded && reason === "no-tier" ? "shield" : reason;
     return deliverFromOrigin(res, { ...options, cacheable: false, status: { fwd: "uri-miss", detail } });
   }
   void outcome.done.then((ok) => settled?.(ok, false), () => settled?.(false, false));
   return deliverFromOrigin(new Response(outcome.body, res), {
     ...options,
     cacheable: true,
-    status: { fwd: "uri-miss", stored: true, ttl: outcome.ttl, ...(shielded ? { detail: "shield" } : {}) },
+    status: { fwd: "uri-miss", stored: true, ttl: outcome.ttl, ...(fetched.fallback ? { detail: "fallback-origin" } : shielded ? { detail: "shield" } : {}) },
   });
 }

@@ -14,6 +14,7 @@ import { variantKey, varyNames } from "../policy/vary";
 import type { RouteTiers } from "../rules/types";
 import type { ShieldRole } from "../shield/client";
 import type { Ctx } from "./context";
+import { gatedFetch } from "./origin-gate";
 import { ENTRY_VERSION, type ResponseMeta, type VaryMeta } from "../tiers/entry";
 import { KV_MAX_BODY } from "../tiers/kv";
 import type { StorageKey } from "../tiers/tier";
@@ -28,35 +29,38 @@ export interface Fetched {
   responseTime: number;
   /** Through the shield: "leader" stores in every tier, "follower" leaves KV to the leader. */
   shield?: ShieldRole;
+  /** Asked of the route's fallback origin: the origin is down. */
+  fallback?: true;
 }
 
-/** Fetches the whole GET representation for the cache (a HEAD miss fills the GET entry, as Varnish does). */
+/** Fetches the whole GET representation for the cache (a HEAD miss fills the GET entry, as Varnish does), through the origin's health gate. */
 export async function fetchForCache(c: Ctx, validators: readonly [string, string][] = []): Promise<Fetched> {
   const headers = forwardHeaders(c.request.headers, c.route.key, c.dimensions);
   for (const name of CLIENT_CONDITIONALS) headers.delete(name);
   for (const [k, v] of validators) headers.set(k, v);
-  const requestTime = c.deps.clock.now();
   const t0 = Date.now();
-  noteSent(c.request);
   try {
-    // Misses of a shielded route ask the key's shield; revalidations (validators) go straight to the origin.
-    if (c.route.shield && c.deps.shield && validators.length === 0) {
-      const url = originUrl(c.rules.origin, c.target);
-      const got = await c.deps.shield(c.primary.key, { url, headers, timeoutMs: c.route.originTimeoutMs });
-      if (got) {
-        c.rec.originStatus = got.res.status;
-        return { res: got.res, requestTime, responseTime: c.deps.clock.now(), shield: got.role };
-      }
-    }
-    const res = await fetchOrigin(
-      { url: originUrl(c.rules.origin, c.target), method: "GET", headers, body: null, timeoutMs: c.route.originTimeoutMs },
-      c.deps.clock,
-    );
-    c.rec.originStatus = res.status;
-    return { res, requestTime, responseTime: c.deps.clock.now() };
+    return await gatedFetch(c, (origin) => fetchFrom(c, origin, headers, validators.length > 0));
   } finally {
     c.rec.time("origin", Date.now() - t0);
   }
+}
+
+async function fetchFrom(c: Ctx, origin: string | null, headers: Headers, conditional: boolean): Promise<Fetched> {
+  const requestTime = c.deps.clock.now();
+  const url = originUrl(origin, c.target);
+  noteSent(c.request);
+  // Misses of a shielded route ask the key's shield; revalidations (validators) go straight to the origin.
+  if (c.route.shield && c.deps.shield && !conditional) {
+    const got = await c.deps.shield(c.primary.key, { url, headers, timeoutMs: c.route.originTimeoutMs });
+    if (got) {
+      c.rec.originStatus = got.res.status;
+      return { res: got.res, requestTime, responseTime: c.deps.clock.now(), shield: got.role };
+    }
+  }
+  const res = await fetchOrigin({ url, method: "GET", headers, body: null, timeoutMs: c.route.originTimeoutMs }, c.deps.clock);
+  c.rec.originStatus = res.status;
+  return { res, requestTime, responseTime: c.deps.clock.now() };
 }
 
 /** The store verdict for an origin answer to this request (all the checks live in policy/storable). */
