@@ -47,6 +47,7 @@ describe("edge-cache rules explain", () => {
         "stale    while revalidating 0 s, on origin error 0 s",
         "tiers    edge, kv",
         "tags     html",
+        "health   down after 5 failures in a row for 30 s (doubling to 300 s): stale served at once, else 503",
         "origin   https://origin.example.com/blog/x?a=1&b=2",
         "",
       ].join("\n"),
@@ -109,6 +110,10 @@ describe("edge-cache rules explain", () => {
         log: "all",
         tags: [],
         shield: false,
+        originHealth: { failures: 5, coolOffMs: 30000 },
+        fallbackOrigin: null,
+        buildHeader: null,
+        kv: { minHits: 1 },
       },
       tiers: { edge: true, kv: false },
     });
