@@ -10,6 +10,7 @@ import { createPurgeMethod } from "./admin/purge-method";
 import { systemClock, type Clock } from "./clock";
 import { createCollapser } from "./pipeline/collapse";
 import { createHealthStore } from "./pipeline/origin-gate";
+import { createHitCounter } from "./pipeline/kv-admission";
 import { wasSent } from "./http/origin";
 import { createProxy, pass, type ProxyDeps } from "./pipeline/proxy";
 import { Recorder } from "./pipeline/recorder";
@@ -57,6 +58,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
   // Per isolate: the collapsing table, the rules and the purge records are shared by all its requests.
   const collapser = createCollapser(clock);
   const health = createHealthStore();
+  const hits = createHitCounter();
   const rulesSource = createRulesSource({ now, fixed: options.rules, clock });
   let wired: Promise<Awaited<ReturnType<typeof wire>>> | null = null;
 
@@ -80,6 +82,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
       clock,
       log,
       health,
+      hits,
       purges: { verdict: async (entry, url, background) => (await purges.current(background)).verdict(entry, url) },
       stats,
       shield: createShieldClient({ namespace: env.SHIELD, wrap: options.wrapShield, clock, log }),

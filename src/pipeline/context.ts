@@ -9,6 +9,7 @@ import type { Collapser } from "./collapse";
 import type { Dimensions } from "../policy/dimensions";
 import type { Recorder } from "./recorder";
 import type { HealthStore } from "./origin-gate";
+import type { HitCounter } from "./kv-admission";
 import type { CompiledRoute, CompiledRules } from "../rules/types";
 import type { StorageKey } from "../tiers/tier";
 import type { Tiers } from "../tiers/two-tier";
@@ -38,6 +39,8 @@ export interface ProxyDeps {
   stats?: Pick<IsolateStats, "observe">;
   /** Origin health per origin, for routes with `originHealth` (pipeline/origin-gate.ts). */
   health?: HealthStore;
+  /** Requests per key, for routes with `kv.minHits` above 1 (pipeline/kv-admission.ts). */
+  hits?: HitCounter;
 }
 
 export interface Ctx {

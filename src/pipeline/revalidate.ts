@@ -10,6 +10,7 @@ import { stripHopByHop } from "../http/headers";
 import { errorResponse, originFailure } from "../http/respond";
 import { freshness, type Lifetimes } from "../policy/freshness";
 import { acceptsNotModified, updatedHeaders, validatorsOf } from "../policy/not-modified";
+import { unchangedBy304 } from "../policy/unchanged";
 import type { Ctx } from "./context";
 import { OriginDownError, originDownResponse } from "./origin-gate";
 import { deliverFromEntry, deliverFromOrigin } from "./deliver";
@@ -31,7 +32,9 @@ function refresh(c: Ctx, found: Found, notModified: Fetched): Promise<StoreOutco
   const headers = updatedHeaders(new Headers(found.meta.headers), stripHopByHop(notModified.res.headers));
   const verdict = verdictFor(c, notModified, found.meta.status, headers);
   const answer = { status: found.meta.status, headers, body: found.body, responseTime: notModified.responseTime, size: found.meta.size };
-  return store(c, verdict, c.route.tiers, answer, { at: found.at, vary: found.vary });
+  // Unchanged: this location's edge takes the refresh and the KV copy stays as it is (no write).
+  const unchanged = c.route.tiers.edge && verdict.store && unchangedBy304(found.meta, { headers, lifetimes: verdict.lifetimes });
+  return store(c, verdict, unchanged ? { ...c.route.tiers, kv: false } : c.route.tiers, answer, { at: found.at, vary: found.vary });
 }
 
 /** A new answer: stored when the verdict allows it. */

@@ -15,6 +15,7 @@ import type { RouteTiers } from "../rules/types";
 import type { ShieldRole } from "../shield/client";
 import type { Ctx } from "./context";
 import { gatedFetch } from "./origin-gate";
+import { kvAdmits } from "./kv-admission";
 import { ENTRY_VERSION, type ResponseMeta, type VaryMeta } from "../tiers/entry";
 import { KV_MAX_BODY } from "../tiers/kv";
 import type { StorageKey } from "../tiers/tier";
@@ -125,6 +126,8 @@ export type StoreOutcome =
 export async function store(c: Ctx, verdict: StoreVerdict, tiers: RouteTiers, answer: Answer, place: Place): Promise<StoreOutcome> {
   if (!verdict.store) return { stored: false, reason: verdict.reason };
   const plan = storePlan(tiers, c.route.ttl.kv, verdict, answer.size);
+  // A new answer goes to KV once it has been requested `kv.minHits` times here (kv-admission.ts).
+  if (plan.kv > 0 && !("at" in place) && !kvAdmits(c, { storedAt: answer.responseTime, lifetimes: verdict.lifetimes })) plan.kv = 0;
   if (plan.edge === 0 && plan.kv === 0) return { stored: false, reason: "no-tier" };
   const headers = stripHopByHop(answer.headers);
   if (verdict.stripSetCookie) headers.delete("set-cookie");
