@@ -3,18 +3,31 @@
  * each with its own Cache API namespace (`location-N`), over one KV namespace and
  * the same Durable Object namespaces, chosen per request by `x-bench-location`.
  * Counts the requests made to Durable Objects (coordinator calls and shield
- * fetches), served at `GET /__bench/do-requests` (and reset by `DELETE`).
+ * fetches) and the KV writes the Worker makes (puts, through `wrapKv`), served at
+ * `GET /__bench/do-requests` (and reset by `DELETE`).
  */
 import { createWorker } from "../src/index";
 import type { WorkerEnv } from "../src/env";
 
 export { Coordinator, Shield } from "../src/index";
 
-const counts = { coordinator: 0, shield: 0 };
+const counts = { coordinator: 0, shield: 0, kvWrites: 0 };
 const locations = Array.from({ length: 4 }, (_, i) =>
   createWorker({
     cacheName: `location-${i}`,
     log: () => {},
+    wrapKv: (kv) =>
+      new Proxy(kv, {
+        get(target, name) {
+          const value = Reflect.get(target, name) as unknown;
+          if (typeof value !== "function") return value;
+          if (name !== "put") return value.bind(target);
+          return (...args: unknown[]) => {
+            counts.kvWrites++;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      }),
     wrapCoordinator: (api) =>
       new Proxy(api, {
         get(target, name) {
@@ -39,7 +52,7 @@ export default {
     const url = new URL(request.url);
     if (url.pathname === "/__bench/do-requests") {
       const body = JSON.stringify(counts);
-      if (request.method === "DELETE") counts.coordinator = counts.shield = 0;
+      if (request.method === "DELETE") counts.coordinator = counts.shield = counts.kvWrites = 0;
       return new Response(body, { headers: { "content-type": "application/json" } });
     }
     const i = Number(request.headers.get("x-bench-location") ?? 0) % locations.length;
