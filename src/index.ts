@@ -11,6 +11,7 @@ import { systemClock, type Clock } from "./clock";
 import { createCollapser } from "./pipeline/collapse";
 import { createHealthStore } from "./pipeline/origin-gate";
 import { createHitCounter } from "./pipeline/kv-admission";
+import { createBuildWatch } from "./builds/watch";
 import { wasSent } from "./http/origin";
 import { createProxy, pass, type ProxyDeps } from "./pipeline/proxy";
 import { Recorder } from "./pipeline/recorder";
@@ -83,6 +84,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
       log,
       health,
       hits,
+      builds: createBuildWatch({ site, coordinator, purges, clock, log }),
       purges: { verdict: async (entry, url, background) => (await purges.current(background)).verdict(entry, url) },
       stats,
       shield: createShieldClient({ namespace: env.SHIELD, wrap: options.wrapShield, clock, log }),

@@ -11,7 +11,7 @@ import type { WorkerEnv } from "../env";
 import type { Coordinator } from "./object";
 
 /** The coordinator's RPC methods as callers see them (each returns a promise). */
-export type CoordinatorApi = Pick<Coordinator, "time" | "recordPurge" | "purgesSince" | "recentPurges" | "statsAdd" | "statsRead" | "statsSample">;
+export type CoordinatorApi = Pick<Coordinator, "time" | "recordPurge" | "purgesSince" | "recentPurges" | "statsAdd" | "statsRead" | "statsSample" | "recordBuild">;
 
 /** Wraps the stub (tests: delays, errors, restarts). */
 export type CoordinatorWrapper = (api: CoordinatorApi, site: string) => CoordinatorApi;

@@ -1,5 +1,6 @@
 import { PURGE_TABLES } from "../purge/log";
 import { STATS_SQL } from "../stats/coordinator";
+import { BUILD_TABLES } from "../builds/coordinator";
 
 /**
  * The coordinator's SQLite tables. Each feature that keeps state in the coordinator
@@ -15,6 +16,7 @@ export const COORDINATOR_TABLES: readonly { feature: string; sql: readonly strin
   },
   { feature: "purges", sql: PURGE_TABLES },
   { feature: "stats", sql: STATS_SQL },
+  { feature: "builds", sql: BUILD_TABLES },
 ];
 
 export function migrate(sql: SqlStorage): void {

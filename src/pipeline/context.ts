@@ -10,6 +10,7 @@ import type { Dimensions } from "../policy/dimensions";
 import type { Recorder } from "./recorder";
 import type { HealthStore } from "./origin-gate";
 import type { HitCounter } from "./kv-admission";
+import type { BuildWatch } from "../builds/watch";
 import type { CompiledRoute, CompiledRules } from "../rules/types";
 import type { StorageKey } from "../tiers/tier";
 import type { Tiers } from "../tiers/two-tier";
@@ -41,6 +42,8 @@ export interface ProxyDeps {
   health?: HealthStore;
   /** Requests per key, for routes with `kv.minHits` above 1 (pipeline/kv-admission.ts). */
   hits?: HitCounter;
+  /** Watches origin answers for a new `buildHeader` value (src/builds). */
+  builds?: BuildWatch;
 }
 
 export interface Ctx {

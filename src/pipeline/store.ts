@@ -16,6 +16,8 @@ import type { ShieldRole } from "../shield/client";
 import type { Ctx } from "./context";
 import { gatedFetch } from "./origin-gate";
 import { kvAdmits } from "./kv-admission";
+import { buildRoutes } from "../builds/watch";
+import { purgeHorizonMs } from "../purge/horizon";
 import { ENTRY_VERSION, type ResponseMeta, type VaryMeta } from "../tiers/entry";
 import { KV_MAX_BODY } from "../tiers/kv";
 import type { StorageKey } from "../tiers/tier";
@@ -41,7 +43,9 @@ export async function fetchForCache(c: Ctx, validators: readonly [string, string
   for (const [k, v] of validators) headers.set(k, v);
   const t0 = Date.now();
   try {
-    return await gatedFetch(c, (origin) => fetchFrom(c, origin, headers, validators.length > 0));
+    const fetched = await gatedFetch(c, (origin) => fetchFrom(c, origin, headers, validators.length > 0));
+    noteBuild(c, fetched.res.headers);
+    return fetched;
   } finally {
     c.rec.time("origin", Date.now() - t0);
   }
@@ -62,6 +66,15 @@ async function fetchFrom(c: Ctx, origin: string | null, headers: Headers, condit
   const res = await fetchOrigin({ url, method: "GET", headers, body: null, timeoutMs: c.route.originTimeoutMs }, c.deps.clock);
   c.rec.originStatus = res.status;
   return { res, requestTime, responseTime: c.deps.clock.now() };
+}
+
+/** The route's `buildHeader` in an origin answer: a new value makes older entries stale (src/builds). */
+function noteBuild(c: Ctx, headers: Headers): void {
+  const header = c.route.buildHeader;
+  const value = header && c.deps.builds ? headers.get(header) : null;
+  if (!header || !value) return;
+  const sighting = { header, value, routes: buildRoutes(c.rules.routes, header), horizonMs: purgeHorizonMs(c.rules) };
+  c.deps.builds!.seen(sighting, (p) => c.exec.waitUntil(p));
 }
 
 /** The store verdict for an origin answer to this request (all the checks live in policy/storable). */
