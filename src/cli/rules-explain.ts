@@ -113,7 +113,7 @@ function formatDecision(d: Decision, rulesFile: string): string {
       lines.push(`stale    while revalidating ${s.staleWhileRevalidate} s, on origin error ${s.staleIfError} s`);
       lines.push(`tiers    ${[d.tiers!.edge ? "edge" : null, d.tiers!.kv ? "kv" : null].filter(Boolean).join(", ") || "none"}`);
       if (s.tags.length > 0) lines.push(`tags     ${s.tags.join(", ")}`);
-      if (d.tiers!.kv && s.kv.minHits > 1) lines.push(`kv       written on the ${s.kv.minHits}th request within the answer's lifetime (per isolate)`);
+      if (d.tiers!.kv && s.kv.minHits > 1) lines.push(`kv       written on request ${s.kv.minHits} within the answer's lifetime in one isolate (kv.minHits)`);
       lines.push(`health   ${healthText(s.originHealth, s.fallbackOrigin)}`);
       if (s.buildHeader) lines.push(`build    entries of an older ${s.buildHeader} than the origin's latest are stale`);
       break;

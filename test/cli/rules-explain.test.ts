@@ -71,6 +71,30 @@ describe("edge-cache rules explain", () => {
     expect((await cli(["rules", "explain", "https://www.example.com/", "--country", "Germany", "--rules", "dims.json"], { cwd: dir })).code).toBe(2);
   });
 
+  it("shows origin health (or off), the fallback origin, the build header and kv.minHits", async () => {
+    await writeFile(
+      join(dir, "owner.json"),
+      JSON.stringify({
+        version: 1,
+        defaults: { ttl: { kv: 3600 }, buildHeader: "X-Build-Id", kv: { minHits: 2 } },
+        routes: [
+          { name: "pages", match: { path: "/p/*" }, originHealth: { failures: 3, coolOff: 10 }, fallbackOrigin: "https://backup.example.com" },
+          { name: "rest", match: { path: "/*" }, originHealth: false },
+        ],
+      }),
+    );
+    const pages = (await cli(["rules", "explain", "https://www.example.com/p/1", "--rules", "owner.json"], { cwd: dir })).stdout;
+    expect(pages).toContain(
+      [
+        "kv       written on request 2 within the answer's lifetime in one isolate (kv.minHits)",
+        "health   down after 3 failures in a row for 10 s (doubling to 300 s): stale served at once, else 503; meanwhile https://backup.example.com is asked",
+        "build    entries of an older x-build-id than the origin's latest are stale",
+      ].join("\n"),
+    );
+    const rest = (await cli(["rules", "explain", "https://www.example.com/x", "--rules", "owner.json"], { cwd: dir })).stdout;
+    expect(rest).toContain("health   off: every request waits for the origin\n");
+  });
+
   it("explains a bypass and a request no route takes (the method did not fit)", async () => {
     const bypass = await cli(["rules", "explain", "https://www.example.com/blog/x", "-H", "Cookie: a=1; session_id=2", "--rules", "rules.json"], { cwd: dir });
     expect(bypass.code).toBe(0);
