@@ -6,7 +6,7 @@ import { errorResponse, originFailure } from "../http/respond";
 import { freshness } from "../policy/freshness";
 import type { Ctx } from "./context";
 import { deliverFromOrigin } from "./deliver";
-import { deliverHit, lookupTiers } from "./lookup";
+import { deliverHit, lookupEntry, lookupTiers } from "./lookup";
 import { OriginDownError, originDown, originDownResponse } from "./origin-gate";
 import { answerOf, fetchForCache, store, verdictFor } from "./store";
 import type { VaryMeta } from "../tiers/entry";
@@ -32,6 +32,18 @@ export async function miss(c: Ctx, index: VaryMeta | null): Promise<Response> {
     }
     // The leader's answer was not stored, or took too long: fetch, but leave storing to leaders.
     return forward(c, null);
+  }
+  // Our lookup may have missed a store that finished while it read KV: read again rather than fetch.
+  if (deps.collapser.justStored(c.primary.key, deps.clock.now())) {
+    const again = await lookupEntry(c);
+    const found = again.found;
+    const f = found && freshness(found.meta.lifetimes, found.meta.storedAt, deps.clock.now());
+    if (found && f?.state === "fresh") {
+      flight.settle({ stored: true });
+      c.rec.tier = found.tier;
+      return deliverHit(c, found, f.age, { fwd: "uri-miss", collapsed: true, ttl: f.ttl, detail: found.tier });
+    }
+    await found?.body?.cancel();
   }
   try {
     return await forward(c, { index }, (stored, uncacheable) => {

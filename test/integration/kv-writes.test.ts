@@ -10,9 +10,10 @@ import { drive, originRules, TestClock } from "../support/harness";
 import { origin } from "../support/origin";
 
 /** Locations over one KV, each with its own Cache API namespace; `puts` lists the entry keys written. */
-function site(defaults: RouteSettings) {
+function site(defaults: RouteSettings, getGate?: (n: number) => Promise<void>) {
   const clock = new TestClock();
   const puts: string[] = [];
+  let gets = 0;
   const rules = originRules({ defaults });
   const run = crypto.randomUUID().slice(0, 8);
   const location = (i: number) =>
@@ -25,6 +26,12 @@ function site(defaults: RouteSettings) {
         wrapKv: (kv) =>
           new Proxy(kv, {
             get(target, name) {
+              if (name === "getWithMetadata" && getGate) {
+                return async (...args: unknown[]) => {
+                  await getGate(++gets);
+                  return (target.getWithMetadata as (...a: unknown[]) => Promise<unknown>)(...args);
+                };
+              }
               if (name === "put") return (key: string, ...rest: unknown[]) => (puts.push(key), (target.put as (...a: unknown[]) => Promise<void>)(key, ...rest));
               const value = Reflect.get(target, name) as unknown;
               return typeof value === "function" ? value.bind(target) : value;
@@ -90,6 +97,30 @@ describe("kv.minHits", () => {
     await a.request(p);
     expect(s.entryPuts()).toBe(1);
     expect((await a.request(p)).cacheStatus).toMatch(/detail=kv$/);
+  });
+});
+
+describe("a lookup that reads KV while the answer is being stored", () => {
+  it("reads the tiers again instead of fetching: one origin fetch, though KV never got the answer", async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    // The second KV read (the second request's) waits until the first request is done.
+    const s = site({ ttl: { edge: 60, kv: 3600 }, kv: { minHits: 2 } }, (n) => (n === 2 ? gate : Promise.resolve()));
+    const a = s.location(0);
+    const p = origin.path();
+    await origin.script(p, { hold: true, body: "once" });
+    const first = a.start(p);
+    for (let i = 0; i < 500 && (await origin.held(p)) === 0; i++);
+    const second = a.start(p);
+    await origin.release(p);
+    expect(await (await first.response).text()).toBe("once");
+    await first.done();
+    open();
+    const res = await second.response;
+    expect(await res.text()).toBe("once");
+    expect(res.headers.get("cache-status")).toMatch(/^edge-cache; fwd=uri-miss; collapsed; ttl=60; detail=edge$/);
+    await second.done();
+    expect(await origin.count(p)).toBe(1);
   });
 });
 
