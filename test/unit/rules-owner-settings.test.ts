@@ -3,6 +3,7 @@
  * what the validator refuses (path, message), and how routes inherit them.
  */
 import { describe, expect, it } from "vitest";
+import { lintRules } from "../../src/rules/lint";
 import { parseRules } from "../../src/rules/parse";
 
 const file = (route: Record<string, unknown>, defaults: Record<string, unknown> = {}) => ({
@@ -68,5 +69,15 @@ describe("owner settings", () => {
     expect(route(file({ buildHeader: false }, { buildHeader: "x-build-id" })).buildHeader).toBeNull();
     expect(route(file({}, { kv: { minHits: 3 } })).kv).toEqual({ minHits: 3 });
     expect(route(file({ fallbackOrigin: "https://b.example.com/base/" })).fallbackOrigin).toBe("https://b.example.com/base");
+  });
+
+  it("rules check warns about settings that cannot act: minHits without KV, a fallback with health off", () => {
+    const lint = (f: unknown) => lintRules(parseRules(f).rules!).map((p) => `${p.path}: ${p.message}`);
+    expect(lint(file({ kv: { minHits: 2 } }))).toEqual(['$.routes[0].kv: route "r" sets kv.minHits but stores nothing in KV (ttl.kv is 0): it has no effect']);
+    expect(lint(file({ kv: { minHits: 2 }, ttl: { kv: 600 } }))).toEqual([]);
+    expect(lint(file({ fallbackOrigin: "https://b.example.com" }, { originHealth: false }))).toEqual([
+      '$.routes[0].fallbackOrigin: route "r" has a fallbackOrigin but originHealth is false: the origin is never taken for down, so the fallback is never asked',
+    ]);
+    expect(lint(file({ fallbackOrigin: "https://b.example.com" }))).toEqual([]);
   });
 });
