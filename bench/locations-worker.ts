@@ -3,18 +3,31 @@
  * each with its own Cache API namespace (`location-N`), over one KV namespace and
  * the same Durable Object namespaces, chosen per request by `x-bench-location`.
  * Counts the requests made to Durable Objects (coordinator calls, also per method,
- * and shield fetches), served at `GET /__bench/do-requests` (and reset by `DELETE`).
+ * and shield fetches) and the KV writes the Worker makes (puts, through `wrapKv`),
+ * served at `GET /__bench/do-requests` (and reset by `DELETE`).
  */
 import { createWorker } from "../src/index";
 import type { WorkerEnv } from "../src/env";
 
 export { Coordinator, Shield } from "../src/index";
 
-const counts = { coordinator: 0, shield: 0, methods: {} as Record<string, number> };
+const counts = { coordinator: 0, shield: 0, kvWrites: 0, methods: {} as Record<string, number> };
 const locations = Array.from({ length: 4 }, (_, i) =>
   createWorker({
     cacheName: `location-${i}`,
     log: () => {},
+    wrapKv: (kv) =>
+      new Proxy(kv, {
+        get(target, name) {
+          const value = Reflect.get(target, name) as unknown;
+          if (typeof value !== "function") return value;
+          if (name !== "put") return value.bind(target);
+          return (...args: unknown[]) => {
+            counts.kvWrites++;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      }),
     wrapCoordinator: (api) =>
       new Proxy(api, {
         get(target, name) {
@@ -41,7 +54,7 @@ export default {
     if (url.pathname === "/__bench/do-requests") {
       const body = JSON.stringify(counts);
       if (request.method === "DELETE") {
-        counts.coordinator = counts.shield = 0;
+        counts.coordinator = counts.shield = counts.kvWrites = 0;
         counts.methods = {};
       }
       return new Response(body, { headers: { "content-type": "application/json" } });

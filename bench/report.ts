@@ -29,7 +29,7 @@ export interface Results {
     "edge-hit"?: ThroughputResult | { skipped: string };
     "kv-hit"?: ThroughputResult | { skipped: string };
     herd?: HerdResult;
-    offload?: OffloadResult & { coordinatorRequests?: number };
+    offload?: OffloadResult & { coordinatorRequests?: number; kvWrites?: Partial<Record<ContenderId, number>> };
     memory?: MemoryResult;
     stale?: StaleResult;
     "locations-herd"?: LocationsHerdResult;

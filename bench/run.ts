@@ -18,7 +18,7 @@ import { parseRulesText } from "../src/rules/parse";
 import { herdCase } from "./cases/herd";
 import { memoryCase } from "./cases/memory";
 import { offloadCase } from "./cases/offload";
-import { BENCH_TOKEN, coordinatorRequests, locationsHerdCase, purgeRaceCase } from "./cases/locations";
+import { BENCH_TOKEN, locationsHerdCase, offloadCounts, purgeRaceCase } from "./cases/locations";
 import { bundleWorker, startWorker } from "./runtime";
 import { prepareStale, staleCase, type StaleSetup } from "./cases/stale";
 import { EDGE_HIT, KV_HIT, throughputCase } from "./cases/throughput";
@@ -158,7 +158,7 @@ async function main(): Promise<number> {
     results.cases.herd = await run("herd", () => herdCase(ctx, HERD_DELAY_MS));
     results.cases.offload = await run("offload", async () => ({
       ...(await offloadCase(ctx)),
-      coordinatorRequests: await coordinatorRequests(ctx, locationsUrl!),
+      ...(await offloadCounts(ctx, locationsUrl!)),
     }));
     results.cases["locations-herd"] = await run("locations-herd", () => locationsHerdCase(ctx, locationsUrl!));
     results.cases["purge-race"] = await run("purge-race", () => purgeRaceCase(ctx, locationsUrl!));

@@ -11,6 +11,9 @@ import { normalizeUrl } from "./policy/cache-key";
 import { systemClock, type Clock } from "./clock";
 import { createCollapser } from "./pipeline/collapse";
 import { discardBody } from "./http/discard";
+import { createHealthStore } from "./pipeline/origin-gate";
+import { createHitCounter } from "./pipeline/kv-admission";
+import { createBuildWatch } from "./builds/watch";
 import { wasSent } from "./http/origin";
 import { createProxy, pass, type ProxyDeps } from "./pipeline/proxy";
 import { Recorder } from "./pipeline/recorder";
@@ -57,6 +60,8 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
   const log = options.log ?? ((line) => console.log(JSON.stringify(line)));
   // Per isolate: the collapsing table, the rules and the purge records are shared by all its requests.
   const collapser = createCollapser(clock);
+  const health = createHealthStore();
+  const hits = createHitCounter();
   let wired: Promise<Awaited<ReturnType<typeof wire>>> | null = null;
 
   /** The isolate's wiring, made on its first request (bindings arrive with requests). */
@@ -79,6 +84,9 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
       collapser,
       clock,
       log,
+      health,
+      hits,
+      builds: createBuildWatch({ site, coordinator, purges, clock, log }),
       purges: { verdict: async (entry, url, background) => (await purges.current(background)).verdict(entry, url) },
       stats,
       shield: createShieldClient({ namespace: env.SHIELD, wrap: options.wrapShield, clock, log }),

@@ -11,6 +11,7 @@
  *                   answer until every location has stopped serving every URL.
  *   offload.coordinatorRequests  Durable Object requests per 1,000 site requests on
  *                   the offload trace (one location, cold).
+ *   offload.kvWrites             KV writes (puts) per 1,000 site requests, same replay.
  */
 import { makeTrace } from "../trace";
 import { sleep } from "../stats";
@@ -125,8 +126,12 @@ export async function purgeRaceCase(ctx: BenchContext, base: string): Promise<Pu
   };
 }
 
-/** Durable Object requests per 1,000 site requests, replaying the offload trace through one location. */
-export async function coordinatorRequests(ctx: BenchContext, base: string): Promise<number> {
+/**
+ * Per 1,000 site requests, replaying the offload trace through one location: the
+ * Durable Object requests (`offload.coordinatorRequests`) and the KV writes
+ * (`offload.kvWrites["edge-cache"]`; each is one `put` the Worker made).
+ */
+export async function offloadCounts(ctx: BenchContext, base: string): Promise<{ coordinatorRequests: number; kvWrites: { "edge-cache": number } }> {
   const o = ctx.config.offload;
   const trace = makeTrace({ requests: o.requests, urls: o.urls, trackingShare: 1 / 3, seed: 7_000, prefix: `/o/do-${Date.now().toString(36)}` });
   await fetch(`${base}/__bench/do-requests`, { method: "DELETE" });
@@ -140,9 +145,12 @@ export async function coordinatorRequests(ctx: BenchContext, base: string): Prom
       }
     }),
   );
-  const counts = (await (await fetch(`${base}/__bench/do-requests`)).json()) as { coordinator: number; shield: number; methods?: Record<string, number> };
-  const perThousand = ((counts.coordinator + counts.shield) * 1000) / trace.paths.length;
+  // KV writes run in waitUntil, after the answers: let them finish.
+  await sleep(500);
+  const counts = (await (await fetch(`${base}/__bench/do-requests`)).json()) as { coordinator: number; shield: number; kvWrites: number; methods?: Record<string, number> };
+  const perThousand = (n: number) => Math.round(((n * 1000) / trace.paths.length) * 10) / 10;
   const methods = Object.entries(counts.methods ?? {}).map(([m, n]) => `${m} ${n}`).join(", ");
   ctx.log(`  offload.coordinatorRequests: ${counts.coordinator + counts.shield} Durable Object requests (${methods}; shield ${counts.shield}) for ${trace.paths.length} requests in ${Math.round(performance.now() - started)} ms`);
-  return Math.round(perThousand * 10) / 10;
+  ctx.log(`  offload.kvWrites: ${counts.kvWrites} KV writes for ${trace.paths.length} requests (${trace.ideal} distinct normalized URLs)`);
+  return { coordinatorRequests: perThousand(counts.coordinator + counts.shield), kvWrites: { "edge-cache": perThousand(counts.kvWrites) } };
 }

@@ -10,10 +10,10 @@ import type { RulesStatus } from "../rules/versions";
 import { jsonResponse } from "../http/respond";
 import { lintRules } from "../rules/lint";
 import { parseRulesText } from "../rules/parse";
-import type { Problem } from "../rules/types";
+import type { CompiledRules, Problem } from "../rules/types";
 import { readText } from "./body";
 import type { AdminDeps, AdminHandler } from "./context";
-import { originProblem } from "./origin-guard";
+import { uploadProblems } from "./origin-guard";
 
 /** Rules files are small; a megabyte is a mistake, not a configuration. */
 export const MAX_RULES_BODY = 512 * 1024;
@@ -82,11 +82,11 @@ export const getRules: AdminHandler = async ({ env, deps }) => {
   };
 };
 
-/** The origin the deployment itself configured: fixed or RULES_JSON rules, else the bundled file (never an upload). */
-async function deployedOrigin(env: WorkerEnv, deps: AdminDeps): Promise<string | null> {
+/** The rules the deployment itself configured (their origins are allowed): fixed or RULES_JSON rules, else the bundled file (never an upload). */
+async function deployedRules(env: WorkerEnv, deps: AdminDeps): Promise<CompiledRules> {
   const active = await deps.rules.active(env);
-  if (active.source === "options" || active.source === "RULES_JSON") return active.rules.origin;
-  return (await bundledRules()).rules.origin;
+  if (active.source === "options" || active.source === "RULES_JSON") return active.rules;
+  return (await bundledRules()).rules;
 }
 
 function refused(problems: Problem[]) {
@@ -108,8 +108,8 @@ export const putRules: AdminHandler = async ({ request, env, deps }) => {
   const text = await readText(request, MAX_RULES_BODY);
   if (!text.ok) return { response: text.response, result: "invalid" };
   const parsed = parseRulesText(text.value).rules;
-  const origin = parsed ? originProblem(parsed.origin, await deployedOrigin(env, deps), env.ALLOWED_ORIGINS) : null;
-  if (origin) return refused([origin]);
+  const origins = parsed ? uploadProblems(parsed, await deployedRules(env, deps), env.ALLOWED_ORIGINS) : [];
+  if (origins.length > 0) return refused(origins);
   let result;
   try {
     result = await deps.rules.upload(env, text.value);

@@ -4,7 +4,7 @@
  */
 import { decide, parseHeaderArgs, type Decision } from "../explain/decide";
 import { DIMENSION_HEADERS } from "../policy/dimensions";
-import type { OriginMode } from "../rules/types";
+import type { CompiledRoute, OriginMode } from "../rules/types";
 import { parseCli } from "./cli-args";
 import { CliUsageError, EXIT, type CliIo, type Command } from "./command";
 import { DEFAULT_RULES_FILE } from "./rules-check";
@@ -113,6 +113,9 @@ function formatDecision(d: Decision, rulesFile: string): string {
       lines.push(`stale    while revalidating ${s.staleWhileRevalidate} s, on origin error ${s.staleIfError} s`);
       lines.push(`tiers    ${[d.tiers!.edge ? "edge" : null, d.tiers!.kv ? "kv" : null].filter(Boolean).join(", ") || "none"}`);
       if (s.tags.length > 0) lines.push(`tags     ${s.tags.join(", ")}`);
+      if (d.tiers!.kv && s.kv.minHits > 1) lines.push(`kv       written on request ${s.kv.minHits} within the answer's lifetime in one isolate (kv.minHits)`);
+      lines.push(`health   ${healthText(s.originHealth, s.fallbackOrigin)}`);
+      if (s.buildHeader) lines.push(`build    entries of an older ${s.buildHeader} than the origin's latest are stale`);
       break;
     }
     default:
@@ -120,6 +123,12 @@ function formatDecision(d: Decision, rulesFile: string): string {
   }
   lines.push(`origin   ${d.originUrl}`);
   return `${lines.join("\n")}\n`;
+}
+
+function healthText(h: CompiledRoute["originHealth"], fallback: string | null): string {
+  if (!h) return "off: every request waits for the origin";
+  const down = `down after ${h.failures} failures in a row for ${h.coolOffMs / 1000} s (doubling to 300 s): stale served at once, else 503`;
+  return fallback ? `${down}; meanwhile ${fallback} is asked` : down;
 }
 
 function ttlText(edge: number | null, mode: OriginMode): string {

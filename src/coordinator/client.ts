@@ -12,7 +12,7 @@ import type { Coordinator } from "./object";
 
 /** The coordinator's RPC methods as callers see them (each returns a promise). */
 export type CoordinatorApi = Pick<Coordinator, "time" | "recordPurge" | "purgesSince" | "recentPurges" | "statsAdd" | "statsRead" | "statsSample"
-  | "putRules" | "seedRules" | "rulesSince" | "rulesStatus">;
+  | "putRules" | "seedRules" | "rulesSince" | "rulesStatus" | "recordBuild">;
 
 /** Wraps the stub (tests: delays, errors, restarts). */
 export type CoordinatorWrapper = (api: CoordinatorApi, site: string) => CoordinatorApi;

@@ -12,6 +12,7 @@ import type { WorkerEnv } from "../env";
 import { MAX_ROWS } from "../purge/index-table";
 import { prunePurges, purgeCopy, purgesSince, recentPurges, recordPurge, type PurgeDelta, type PurgeInput, type RecentPurge, type Recorded } from "../purge/log";
 import { purgeCopyKey } from "../purge/state";
+import { recordBuild, type BuildAnswer, type BuildInput } from "../builds/coordinator";
 import { metaNumber, metaText, setMeta } from "./meta";
 import { migrate } from "./schema";
 import { addStats, readSample, readStats, type SampledRequest } from "../stats/coordinator";
@@ -60,6 +61,13 @@ export class Coordinator extends DurableObject<WorkerEnv> {
     const recorded = this.ctx.storage.transactionSync(() => recordPurge(this.sql, input, Date.now()));
     await this.soon();
     return recorded;
+  }
+
+  /** An origin answer's build (src/builds): a new one is recorded as a soft purge of its routes. */
+  async recordBuild(input: BuildInput): Promise<BuildAnswer> {
+    const answer = this.ctx.storage.transactionSync(() => recordBuild(this.sql, input, Date.now()));
+    if (answer.changed) await this.soon();
+    return answer;
   }
 
   async purgesSince(since: number): Promise<PurgeDelta> {

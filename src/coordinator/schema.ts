@@ -1,6 +1,7 @@
 import { PURGE_TABLES } from "../purge/log";
 import { STATS_SQL } from "../stats/coordinator";
 import { RULES_TABLES } from "../rules/versions";
+import { BUILD_TABLES } from "../builds/coordinator";
 
 /**
  * The coordinator's SQLite tables. Each feature that keeps state in the coordinator
@@ -17,6 +18,7 @@ export const COORDINATOR_TABLES: readonly { feature: string; sql: readonly strin
   { feature: "purges", sql: PURGE_TABLES },
   { feature: "stats", sql: STATS_SQL },
   { feature: "rules", sql: RULES_TABLES },
+  { feature: "builds", sql: BUILD_TABLES },
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -29,6 +29,10 @@ type RouteSettingsView = Pick<
   | "log"
   | "tags"
   | "shield"
+  | "originHealth"
+  | "fallbackOrigin"
+  | "buildHeader"
+  | "kv"
 >;
 
 export interface Decision {
@@ -84,6 +88,10 @@ function settingsOf(r: CompiledRoute): RouteSettingsView {
     log: r.log,
     tags: r.tags,
     shield: r.shield,
+    originHealth: r.originHealth && { ...r.originHealth },
+    fallbackOrigin: r.fallbackOrigin,
+    buildHeader: r.buildHeader,
+    kv: { ...r.kv },
   };
 }
 

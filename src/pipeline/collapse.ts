@@ -20,19 +20,33 @@ interface Flight {
 
 export interface Collapser {
   join(key: string, now: number): Flight;
+  /**
+   * Whether a flight for `key` stored its answer within the last `JUST_STORED_MS`: a
+   * request whose lookup began before that store finished (a slow KV read) reads the
+   * tiers again before it fetches.
+   */
+  justStored(key: string, now: number): boolean;
   /** Remembers an uncacheable key until `until` (ms). */
   markUncacheable(key: string, until: number): void;
 }
 
+/** How long a stored flight is remembered for `justStored`: longer than a KV read may take (1.5 s). */
+const JUST_STORED_MS = 2_000;
+
 export function createCollapser(clock: Clock): Collapser {
   const inflight = new Map<string, Promise<Outcome>>();
   const uncacheable = new Map<string, number>();
+  const stored = new Map<string, number>();
 
   return {
     markUncacheable(key, until) {
       uncacheable.set(key, until);
       // Keep the memo small: it is a hint, not a store.
       if (uncacheable.size > 10_000) uncacheable.delete(uncacheable.keys().next().value as string);
+    },
+    justStored(key, now) {
+      const at = stored.get(key);
+      return at !== undefined && now - at < JUST_STORED_MS;
     },
     join(key, now) {
       const passUntil = uncacheable.get(key);
@@ -58,7 +72,12 @@ export function createCollapser(clock: Clock): Collapser {
           if (settled) return;
           settled = true;
           if (inflight.get(key) === promise) inflight.delete(key);
-          if (outcome.stored) uncacheable.delete(key);
+          if (outcome.stored) {
+            uncacheable.delete(key);
+            stored.delete(key);
+            stored.set(key, clock.now());
+            if (stored.size > 10_000) stored.delete(stored.keys().next().value as string);
+          }
           resolve(outcome);
         },
       };

@@ -8,6 +8,9 @@ import type { ShieldClient } from "../shield/client";
 import type { Collapser } from "./collapse";
 import type { Dimensions } from "../policy/dimensions";
 import type { Recorder } from "./recorder";
+import type { HealthStore } from "./origin-gate";
+import type { HitCounter } from "./kv-admission";
+import type { BuildWatch } from "../builds/watch";
 import type { CompiledRoute, CompiledRules } from "../rules/types";
 import type { StorageKey } from "../tiers/tier";
 import type { Tiers } from "../tiers/two-tier";
@@ -35,6 +38,12 @@ export interface ProxyDeps {
   shield?: ShieldClient;
   /** Counts each request from its log line's facts. */
   stats?: Pick<IsolateStats, "observe">;
+  /** Origin health per origin, for routes with `originHealth` (pipeline/origin-gate.ts). */
+  health?: HealthStore;
+  /** Requests per key, for routes with `kv.minHits` above 1 (pipeline/kv-admission.ts). */
+  hits?: HitCounter;
+  /** Watches origin answers for a new `buildHeader` value (src/builds). */
+  builds?: BuildWatch;
 }
 
 export interface Ctx {

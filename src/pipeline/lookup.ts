@@ -6,6 +6,7 @@ import type { CacheStatus } from "../http/cache-status";
 import type { Lifetimes } from "../policy/freshness";
 import type { Ctx } from "./context";
 import { deliverFromEntry } from "./deliver";
+import { countEdgeHit } from "./kv-admission";
 import type { VaryMeta } from "../tiers/entry";
 import { lookup, type Found } from "../tiers/two-tier";
 
@@ -44,7 +45,9 @@ export async function lookupEntry(c: Ctx): Promise<LookupResult> {
 }
 
 /** A stored entry delivered as it is, `age` seconds old. */
-export function deliverHit(c: Ctx, found: Found, age: number, status: CacheStatus): Response {
+export function deliverHit(c: Ctx, hit: Found, age: number, status: CacheStatus): Response {
+  // A hit counts towards `kv.minHits`: the Nth copies the edge entry to KV (kv-admission.ts).
+  const found = countEdgeHit(c, hit);
   return deliverFromEntry(found.meta, found.body, age, {
     method: c.request.method,
     requestHeaders: c.request.headers,

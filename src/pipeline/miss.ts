@@ -6,7 +6,8 @@ import { errorResponse, originFailure } from "../http/respond";
 import { freshness } from "../policy/freshness";
 import type { Ctx } from "./context";
 import { deliverFromOrigin } from "./deliver";
-import { deliverHit, lookupTiers } from "./lookup";
+import { deliverHit, lookupEntry, lookupTiers } from "./lookup";
+import { OriginDownError, originDown, originDownResponse } from "./origin-gate";
 import { answerOf, fetchForCache, store, verdictFor } from "./store";
 import type { VaryMeta } from "../tiers/entry";
 
@@ -17,6 +18,8 @@ const HIT_FOR_PASS_MS = 10_000;
 export async function miss(c: Ctx, index: VaryMeta | null): Promise<Response> {
   const { deps, route } = c;
   const flight = deps.collapser.join(c.primary.key, deps.clock.now());
+  // Behind a probe of a down origin nobody waits: the down answer (or the fallback) comes at once.
+  if (!flight.leader && originDown(c)) return forward(c, null);
   if (!flight.leader) {
     const outcome = await flight.wait(route.originTimeoutMs);
     if (outcome?.stored) {
@@ -29,6 +32,18 @@ export async function miss(c: Ctx, index: VaryMeta | null): Promise<Response> {
     }
     // The leader's answer was not stored, or took too long: fetch, but leave storing to leaders.
     return forward(c, null);
+  }
+  // Our lookup may have missed a store that finished while it read KV: read again rather than fetch.
+  if (deps.collapser.justStored(c.primary.key, deps.clock.now())) {
+    const again = await lookupEntry(c);
+    const found = again.found;
+    const f = found && freshness(found.meta.lifetimes, found.meta.storedAt, deps.clock.now());
+    if (found && f?.state === "fresh") {
+      flight.settle({ stored: true });
+      c.rec.tier = found.tier;
+      return deliverHit(c, found, f.age, { fwd: "uri-miss", collapsed: true, ttl: f.ttl, detail: found.tier });
+    }
+    await found?.body?.cancel();
   }
   try {
     return await forward(c, { index }, (stored, uncacheable) => {
@@ -57,6 +72,7 @@ async function forward(
     fetched = await fetchForCache(c);
   } catch (err) {
     settled?.(false, false);
+    if (err instanceof OriginDownError) return originDownResponse(err, { fwd: "uri-miss" });
     const failure = originFailure(err);
     return errorResponse(failure.status, failure.message, { fwd: "uri-miss", fwdStatus: failure.status });
   }
@@ -69,13 +85,13 @@ async function forward(
   if (!outcome?.stored) {
     settled?.(false, !verdict.store);
     const reason = outcome ? outcome.reason : verdict.store ? "collapse-timeout" : verdict.reason;
-    const detail = shielded && reason === "no-tier" ? "shield" : reason;
+    const detail = fetched.fallback ? "fallback-origin" : shielded && reason === "no-tier" ? "shield" : reason;
     return deliverFromOrigin(res, { ...options, cacheable: false, status: { fwd: "uri-miss", detail } });
   }
   void outcome.done.then((ok) => settled?.(ok, false), () => settled?.(false, false));
   return deliverFromOrigin(new Response(outcome.body, res), {
     ...options,
     cacheable: true,
-    status: { fwd: "uri-miss", stored: true, ttl: outcome.ttl, ...(shielded ? { detail: "shield" } : {}) },
+    status: { fwd: "uri-miss", stored: true, ttl: outcome.ttl, ...(fetched.fallback ? { detail: "fallback-origin" } : shielded ? { detail: "shield" } : {}) },
   });
 }

@@ -10,7 +10,9 @@ import { stripHopByHop } from "../http/headers";
 import { errorResponse, originFailure } from "../http/respond";
 import { freshness, type Lifetimes } from "../policy/freshness";
 import { acceptsNotModified, updatedHeaders, validatorsOf } from "../policy/not-modified";
+import { unchangedBy304 } from "../policy/unchanged";
 import type { Ctx } from "./context";
+import { OriginDownError, originDownResponse } from "./origin-gate";
 import { deliverFromEntry, deliverFromOrigin } from "./deliver";
 import { answerOf, fetchForCache, store, verdictFor, type Fetched, type StoreOutcome } from "./store";
 import type { VaryMeta } from "../tiers/entry";
@@ -31,7 +33,9 @@ function refresh(c: Ctx, found: Found, notModified: Fetched): Promise<StoreOutco
   const verdict = verdictFor(c, notModified, found.meta.status, headers);
   const { requestTime, responseTime } = notModified;
   const answer = { status: found.meta.status, headers, body: found.body, requestTime, responseTime, size: found.meta.size };
-  return store(c, verdict, c.route.tiers, answer, { at: found.at, vary: found.vary });
+  // Unchanged: this location's edge takes the refresh and the KV copy stays as it is (no write).
+  const unchanged = c.route.tiers.edge && verdict.store && unchangedBy304(found.meta, { headers, lifetimes: verdict.lifetimes });
+  return store(c, verdict, unchanged ? { ...c.route.tiers, kv: false } : c.route.tiers, answer, { at: found.at, vary: found.vary });
 }
 
 /** A new answer: stored when the verdict allows it. */
@@ -45,9 +49,10 @@ export async function revalidate(c: Ctx, found: Found, index: VaryMeta | null): 
   // Judged when the origin has failed, not when we asked: the wait counts against the window.
   const staleNow = () => freshness(found.meta.lifetimes, found.meta.storedAt, c.deps.clock.now());
   const canServeStale = () => staleOnErrorAllowed(found.meta.lifetimes, staleNow().ttl);
-  const serveStale = (fwdStatus: number) => {
+  const serveStale = (fwdStatus?: number) => {
     const f = staleNow();
-    return deliverFromEntry(found.meta, found.body, f.age, deliverOptions(c, { fwd: "stale", fwdStatus, ttl: f.ttl, detail: found.tier }));
+    const detail = fwdStatus === undefined ? "origin-down" : found.tier;
+    return deliverFromEntry(found.meta, found.body, f.age, deliverOptions(c, { fwd: "stale", fwdStatus, ttl: f.ttl, detail }));
   };
   const stored = new Headers(found.meta.headers);
   const validators = validatorsOf(stored);
@@ -64,6 +69,12 @@ export async function revalidate(c: Ctx, found: Found, index: VaryMeta | null): 
       }
     }
   } catch (err) {
+    // Down: nothing was asked; any stale entry serves at once, unless it must never serve stale (§4.2.4).
+    if (err instanceof OriginDownError) {
+      if (!found.meta.lifetimes.mustRevalidate) return serveStale();
+      await found.body?.cancel();
+      return originDownResponse(err, { fwd: "stale" });
+    }
     const failure = originFailure(err);
     if (canServeStale()) return serveStale(failure.status);
     await found.body?.cancel();

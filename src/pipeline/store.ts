@@ -14,6 +14,10 @@ import { variantKey, varyNames } from "../policy/vary";
 import type { RouteTiers } from "../rules/types";
 import type { ShieldRole } from "../shield/client";
 import type { Ctx } from "./context";
+import { gatedFetch } from "./origin-gate";
+import { kvAdmits } from "./kv-admission";
+import { buildRoutes } from "../builds/watch";
+import { purgeHorizonMs } from "../purge/horizon";
 import { ENTRY_VERSION, type ResponseMeta, type VaryMeta } from "../tiers/entry";
 import { KV_MAX_BODY } from "../tiers/kv";
 import type { StorageKey } from "../tiers/tier";
@@ -25,35 +29,49 @@ export interface Fetched {
   responseTime: number;
   /** Through the shield: "leader" stores in every tier, "follower" leaves KV to the leader. */
   shield?: ShieldRole;
+  /** Asked of the route's fallback origin: the origin is down. */
+  fallback?: true;
 }
 
-/** Fetches the whole GET representation for the cache (a HEAD miss fills the GET entry, as Varnish does). */
+/** Fetches the whole GET representation for the cache (a HEAD miss fills the GET entry, as Varnish does), through the origin's health gate. */
 export async function fetchForCache(c: Ctx, validators: readonly [string, string][] = []): Promise<Fetched> {
   // The very headers the variant was selected on (Ctx.variantHeaders), plus our validators.
   const headers = new Headers(c.variantHeaders);
   for (const [k, v] of validators) headers.set(k, v);
-  const requestTime = c.deps.clock.now();
   const t0 = Date.now();
-  noteSent(c.request);
   try {
-    // Misses of a shielded route ask the key's shield; revalidations (validators) go straight to the origin.
-    if (c.route.shield && c.deps.shield && validators.length === 0) {
-      const url = originUrl(c.rules.origin, c.target);
-      const got = await c.deps.shield(c.primary.key, { url, headers, timeoutMs: c.route.originTimeoutMs });
-      if (got) {
-        c.rec.originStatus = got.res.status;
-        return { res: got.res, requestTime, responseTime: c.deps.clock.now(), shield: got.role };
-      }
-    }
-    const res = await fetchOrigin(
-      { url: originUrl(c.rules.origin, c.target), method: "GET", headers, body: null, timeoutMs: c.route.originTimeoutMs },
-      c.deps.clock,
-    );
-    c.rec.originStatus = res.status;
-    return { res, requestTime, responseTime: c.deps.clock.now() };
+    const fetched = await gatedFetch(c, (origin) => fetchFrom(c, origin, headers, validators.length > 0));
+    noteBuild(c, fetched.res.headers);
+    return fetched;
   } finally {
     c.rec.time("origin", Date.now() - t0);
   }
+}
+
+async function fetchFrom(c: Ctx, origin: string | null, headers: Headers, conditional: boolean): Promise<Fetched> {
+  const requestTime = c.deps.clock.now();
+  const url = originUrl(origin, c.target);
+  noteSent(c.request);
+  // Misses of a shielded route ask the key's shield; revalidations (validators) go straight to the origin.
+  if (c.route.shield && c.deps.shield && !conditional) {
+    const got = await c.deps.shield(c.primary.key, { url, headers, timeoutMs: c.route.originTimeoutMs });
+    if (got) {
+      c.rec.originStatus = got.res.status;
+      return { res: got.res, requestTime, responseTime: c.deps.clock.now(), shield: got.role };
+    }
+  }
+  const res = await fetchOrigin({ url, method: "GET", headers, body: null, timeoutMs: c.route.originTimeoutMs }, c.deps.clock);
+  c.rec.originStatus = res.status;
+  return { res, requestTime, responseTime: c.deps.clock.now() };
+}
+
+/** The route's `buildHeader` in an origin answer: a new value makes older entries stale (src/builds). */
+function noteBuild(c: Ctx, headers: Headers): void {
+  const header = c.route.buildHeader;
+  const value = header && c.deps.builds ? headers.get(header) : null;
+  if (!header || !value) return;
+  const sighting = { header, value, routes: buildRoutes(c.rules.routes, header), horizonMs: purgeHorizonMs(c.rules) };
+  c.deps.builds!.seen(sighting, (p) => c.exec.waitUntil(p));
 }
 
 /** The store verdict for an origin answer to this request (all the checks live in policy/storable). */
@@ -128,6 +146,8 @@ export type StoreOutcome =
 export async function store(c: Ctx, verdict: StoreVerdict, tiers: RouteTiers, answer: Answer, place: Place): Promise<StoreOutcome> {
   if (!verdict.store) return { stored: false, reason: verdict.reason };
   const { plan, tooLarge } = storePlan(c, tiers, verdict, answer.size);
+  // A new answer goes to KV once it has been requested `kv.minHits` times here (kv-admission.ts).
+  if (plan.kv > 0 && !("at" in place) && !kvAdmits(c, { storedAt: answer.responseTime, lifetimes: verdict.lifetimes })) plan.kv = 0;
   if (plan.edge === 0 && plan.kv === 0) return { stored: false, reason: tooLarge ? "object-too-large" : "no-tier" };
   const headers = stripHopByHop(answer.headers);
   if (verdict.stripSetCookie) headers.delete("set-cookie");

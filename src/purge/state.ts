@@ -76,6 +76,8 @@ export interface PurgeStore {
   record(purge: Purge): Promise<Recorded>;
   /** The newest purges the coordinator recorded, newest first; rejects when it cannot be reached. */
   recent(limit: number): Promise<RecentPurge[]>;
+  /** Applies a purge the coordinator recorded some other way (a new build, src/builds) in this isolate at once. */
+  applyLocal(target: PurgeTarget, soft: boolean, at: number): void;
 }
 
 export interface PurgeStoreOptions {
@@ -190,6 +192,7 @@ export function createPurgeStore(options: PurgeStoreOptions): PurgeStore {
       local().apply(purge.target, purge.soft, recorded.at);
       return recorded;
     },
+    applyLocal: (target, soft, at) => local().apply(target, soft, at),
     async recent(limit) {
       const got = await within(clock, COORDINATOR_TIMEOUT_MS * 5, options.coordinator().recentPurges(limit), null);
       if (got === null) throw new Error(`no answer in ${COORDINATOR_TIMEOUT_MS * 5} ms`);

@@ -63,7 +63,24 @@ function compileRoute(route: RouteRule, index: number, d: RouteSettings): Compil
     debug: route.debug ?? d.debug ?? B.debug,
     log: route.log ?? d.log ?? B.log,
     shield: route.shield ?? d.shield ?? B.shield,
+    originHealth: compileHealth(route.originHealth, d.originHealth),
+    fallbackOrigin: route.fallbackOrigin === undefined ? null : normalizeOrigin(route.fallbackOrigin),
+    buildHeader: compileBuildHeader(route.buildHeader ?? d.buildHeader),
+    kv: { minHits: route.kv?.minHits ?? d.kv?.minHits ?? B.kv.minHits },
   };
+}
+
+/** false (the route's, else the defaults') turns it off; objects merge field by field over the built-in values. */
+function compileHealth(own: RouteSettings["originHealth"], fromDefaults: RouteSettings["originHealth"]): CompiledRoute["originHealth"] {
+  if (own === false || (own === undefined && fromDefaults === false)) return null;
+  const base = fromDefaults || {};
+  const failures = own?.failures ?? base.failures ?? B.originHealth.failures;
+  const coolOff = own?.coolOff ?? base.coolOff ?? B.originHealth.coolOff;
+  return { failures, coolOffMs: Math.round(coolOff * 1000) };
+}
+
+function compileBuildHeader(setting: string | false | undefined): string | null {
+  return typeof setting === "string" ? setting.toLowerCase() : null;
 }
 
 function compileKey(route: RouteSettings, d: RouteSettings): CompiledKey {

@@ -45,6 +45,8 @@ export const BUILTIN_DEFAULTS = deepFreeze({
   debug: false,
   log: "all" as LogSetting,
   shield: false,
+  originHealth: { failures: 5, coolOff: 30 },
+  kv: { minHits: 1 },
 });
 
 /**

@@ -101,6 +101,20 @@ const LINTS: Lint[] = [
       );
     });
   },
+  function minHitsWithoutKv(rules) {
+    return eachStoringRoute(rules, (route, i) => {
+      if (route.kv.minHits <= 1 || route.tiers.kv) return null;
+      return warning(where(rules, i, "kv"), `route "${route.name}" sets kv.minHits but stores nothing in KV (ttl.kv is 0): it has no effect`, 'give the route a "ttl": { "kv": ... } of 60 or more, or remove "kv"');
+    });
+  },
+  function fallbackWithoutHealth(rules) {
+    return eachStoringRoute(rules, (route, i) => {
+      if (route.fallbackOrigin === null || route.originHealth !== null) return null;
+      const own = rules.source.routes[i];
+      const path = own && Object.hasOwn(own, "fallbackOrigin") ? at(at("$.routes", i), "fallbackOrigin") : at("$.routes", i);
+      return warning(path, `route "${route.name}" has a fallbackOrigin but originHealth is false: the origin is never taken for down, so the fallback is never asked`, 'remove "originHealth": false, or the fallbackOrigin');
+    });
+  },
   function shadowsLaterRoute(rules) {
     const out: Finding[] = [];
     rules.routes.forEach((later, j) => {

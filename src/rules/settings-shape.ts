@@ -8,7 +8,7 @@ import {
   positiveSeconds, queryGlob, seconds, stringList, type Checker, type ItemTest,
 } from "./check";
 import { at, jsonType } from "./report";
-import type { BypassConditions, CountryGroups, KeySettings, RouteSettings, SizeSettings, TtlSettings } from "./types";
+import type { BypassConditions, CountryGroups, KeySettings, KvSettings, OriginHealthSettings, RouteSettings, SizeSettings, TtlSettings } from "./types";
 
 type ShapeOf<T> = Readonly<Record<keyof Required<T>, Checker>>;
 type QuerySettings = NonNullable<KeySettings["query"]>;
@@ -168,6 +168,51 @@ const originMode = oneOf(["respect", "override", "fallback"], (v) =>
   typeof v === "string" && /^https?:/i.test(v) ? 'the origin URL is set once, as "origin" at the top of the file; here "origin" is the mode' : undefined,
 );
 
+/** The cool-off doubles up to this while the origin stays down (README "Origin health"). */
+export const MAX_COOL_OFF_SECONDS = 300;
+
+export const ORIGIN_HEALTH_SHAPE: ShapeOf<OriginHealthSettings> = {
+  failures: (v, p, r) => {
+    integer(1)(v, p, r);
+    if (typeof v === "number" && v > 1000) r.error(p, `at most 1000 consecutive failures, got ${v}`, "the default is 5; a few failures in a row already mean the origin is down");
+  },
+  coolOff: (v, p, r) => {
+    positiveSeconds(v, p, r);
+    if (typeof v === "number" && v > MAX_COOL_OFF_SECONDS) r.error(p, `at most ${MAX_COOL_OFF_SECONDS} seconds, got ${v}`, `the cool-off doubles up to ${MAX_COOL_OFF_SECONDS} s while the origin stays down; start lower, e.g. 30`);
+  },
+};
+
+const originHealth: Checker = (value, path, report) => {
+  if (value === false) return;
+  checkObject(value, path, report, ORIGIN_HEALTH_SHAPE, {
+    what: "false or the origin health settings",
+    wrongTypeHint: () => 'write { "failures": 5, "coolOff": 30 } (the defaults; either may be left out), or false to turn it off',
+  });
+};
+
+const buildHeader: Checker = (value, path, report) => {
+  if (value === false) return;
+  if (typeof value !== "string") {
+    report.error(path, `expected a response header name (a string) or false, got ${jsonType(value)}`, 'e.g. "x-build-id"; false turns it off for this route');
+    return;
+  }
+  const bad = headerName(value);
+  if (bad) report.error(path, bad[0], bad[1]);
+};
+
+export const KV_SHAPE: ShapeOf<KvSettings> = {
+  minHits: (v, p, r) => {
+    integer(1)(v, p, r);
+    if (typeof v === "number" && v > 1000) r.error(p, `at most 1000, got ${v}`, "2 or 3 already keeps one-off URLs out of KV");
+  },
+};
+
+const kvSettings: Checker = (value, path, report) =>
+  void checkObject(value, path, report, KV_SHAPE, {
+    what: "the KV settings",
+    wrongTypeHint: (v) => (typeof v === "number" ? `a KV TTL goes inside "ttl": { "kv": ${v} }` : 'write { "minHits": 2 }'),
+  });
+
 export const SETTINGS_SHAPE: ShapeOf<RouteSettings> = {
   ttl: (v, p, r) => checkObject(v, p, r, TTL_SHAPE, { what: "the ttl settings" }),
   status: statusMap,
@@ -187,12 +232,14 @@ export const SETTINGS_SHAPE: ShapeOf<RouteSettings> = {
   debug: bool,
   log: logSetting,
   shield: bool,
+  originHealth,
+  buildHeader,
+  kv: kvSettings,
 };
 
 /** Hints for settings written one level too high (`"edge": 60` instead of `"ttl": {"edge": 60}`). */
 export const MISPLACED_SETTINGS: Readonly<Record<string, string>> = {
   edge: 'put it inside "ttl": { "edge": ... }',
-  kv: 'put it inside "ttl": { "kv": ... }',
   browser: 'put it inside "ttl": { "browser": ... }',
   query: 'put it inside "key" (cache key) or "bypass"',
   cookies: 'put it inside "key" (cache key) or "bypass"',

@@ -96,6 +96,23 @@ export interface RouteSettings {
   log?: LogSetting;
   /** Misses go through the origin shield: one origin fetch per key for the whole site. */
   shield?: boolean;
+  /** When an isolate treats the origin as down (README "Origin health"); false = never. */
+  originHealth?: false | OriginHealthSettings;
+  /** A response header naming the origin's build: a new value makes older builds' entries stale; false = none. */
+  buildHeader?: string | false;
+  kv?: KvSettings;
+}
+
+export interface OriginHealthSettings {
+  /** Consecutive failures (connection error, timeout, 5xx) that make the origin down. */
+  failures?: number;
+  /** Seconds the origin stays down before one probe; doubles (to 300) while it stays down. */
+  coolOff?: number;
+}
+
+export interface KvSettings {
+  /** Requests (within the answer's lifetime, per isolate) before the answer is written to KV; 1 = the first. */
+  minHits?: number;
 }
 
 export type LogSetting = "all" | "errors" | number;
@@ -112,6 +129,8 @@ export interface RouteMatch {
 export interface RouteRule extends RouteSettings {
   name: string;
   match: RouteMatch;
+  /** Absolute http(s) URL asked instead of the origin while the origin is down. */
+  fallbackOrigin?: string;
 }
 
 export interface RulesFile {
@@ -194,6 +213,13 @@ export interface CompiledRoute {
   debug: boolean;
   log: LogSetting;
   shield: boolean;
+  /** null = off. */
+  originHealth: { failures: number; coolOffMs: number } | null;
+  /** Normalized like `origin`; null = none. */
+  fallbackOrigin: string | null;
+  /** Lower-cased header name; null = none. */
+  buildHeader: string | null;
+  kv: { minHits: number };
 }
 
 export interface RouteTiers {

@@ -5,7 +5,7 @@
  */
 import { checkObject, isObject, methodName, stringList, type Checker } from "./check";
 import { Report, at, jsonType } from "./report";
-import { BYPASS_SHAPE, COUNTRY_SHAPE, KEY_SHAPE, MISPLACED_SETTINGS, QUERY_SHAPE, SETTINGS_SHAPE, SIZE_SHAPE, TTL_SHAPE } from "./settings-shape";
+import { BYPASS_SHAPE, COUNTRY_SHAPE, KEY_SHAPE, KV_SHAPE, MISPLACED_SETTINGS, ORIGIN_HEALTH_SHAPE, QUERY_SHAPE, SETTINGS_SHAPE, SIZE_SHAPE, TTL_SHAPE } from "./settings-shape";
 import { RULES_VERSION, type RouteMatch, type RouteRule, type RulesFile } from "./types";
 
 type ShapeOf<T> = Readonly<Record<keyof Required<T>, Checker>>;
@@ -66,10 +66,11 @@ export const ROUTE_SHAPE: ShapeOf<RouteRule> = {
     wrongTypeHint: (v) => (typeof v === "string" ? `write { "path": ${JSON.stringify(v)} }` : 'write { "path": "/..." }; { } matches every request'),
   }),
   ...SETTINGS_SHAPE,
+  fallbackOrigin: (v, p, r) => originUrl(v, p, r),
 };
 
 // Settings that only matter when a response is cached; `bypass: true` makes them moot.
-const CACHING_FIELDS = ["ttl", "status", "origin", "staleWhileRevalidate", "staleIfError", "heuristic", "clientCacheControl", "stripSetCookie", "cacheAuthorized", "maxVariants", "maxObjectSize", "key", "tags"] as const;
+const CACHING_FIELDS = ["ttl", "status", "origin", "staleWhileRevalidate", "staleIfError", "heuristic", "clientCacheControl", "stripSetCookie", "cacheAuthorized", "maxVariants", "maxObjectSize", "key", "tags", "originHealth", "buildHeader", "kv", "fallbackOrigin"] as const;
 
 const route = (value: unknown, path: string, report: Report): void => {
   const isRoute = checkObject(value, path, report, ROUTE_SHAPE, {
@@ -177,7 +178,12 @@ export const FILE_SHAPE: ShapeOf<RulesFile> = {
   origin: originUrl,
   defaults: (v, p, r) => checkObject(v, p, r, SETTINGS_SHAPE, {
     what: "the default settings",
-    misplaced: { ...MISPLACED_SETTINGS, name: "names belong to routes", match: 'put it in a route: "routes": [ { "name": ..., "match": ... } ]' },
+    misplaced: {
+      ...MISPLACED_SETTINGS,
+      name: "names belong to routes",
+      match: 'put it in a route: "routes": [ { "name": ..., "match": ... } ]',
+      fallbackOrigin: "a fallback origin is set per route, in the routes that should use it",
+    },
   }),
   routes,
 };
@@ -194,6 +200,8 @@ export const FIELD_NAMES = {
   keyQuery: Object.keys(QUERY_SHAPE),
   keyCountry: Object.keys(COUNTRY_SHAPE),
   bypass: Object.keys(BYPASS_SHAPE),
+  originHealth: Object.keys(ORIGIN_HEALTH_SHAPE),
+  kv: Object.keys(KV_SHAPE),
 } as const;
 
 /** Reports every problem of `input` (a parsed JSON value) into `report`. */

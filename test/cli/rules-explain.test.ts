@@ -47,6 +47,7 @@ describe("edge-cache rules explain", () => {
         "stale    while revalidating 0 s, on origin error 0 s",
         "tiers    edge, kv",
         "tags     html",
+        "health   down after 5 failures in a row for 30 s (doubling to 300 s): stale served at once, else 503",
         "origin   https://origin.example.com/blog/x?a=1&b=2",
         "",
       ].join("\n"),
@@ -68,6 +69,30 @@ describe("edge-cache rules explain", () => {
     const json = JSON.parse((await cli(["rules", "explain", "https://www.example.com/", "--json", "--rules", "dims.json"], { cwd: dir })).stdout);
     expect(json.key.parts.dimensions).toEqual({ device: "desktop", country: "row", language: "en" });
     expect((await cli(["rules", "explain", "https://www.example.com/", "--country", "Germany", "--rules", "dims.json"], { cwd: dir })).code).toBe(2);
+  });
+
+  it("shows origin health (or off), the fallback origin, the build header and kv.minHits", async () => {
+    await writeFile(
+      join(dir, "owner.json"),
+      JSON.stringify({
+        version: 1,
+        defaults: { ttl: { kv: 3600 }, buildHeader: "X-Build-Id", kv: { minHits: 2 } },
+        routes: [
+          { name: "pages", match: { path: "/p/*" }, originHealth: { failures: 3, coolOff: 10 }, fallbackOrigin: "https://backup.example.com" },
+          { name: "rest", match: { path: "/*" }, originHealth: false },
+        ],
+      }),
+    );
+    const pages = (await cli(["rules", "explain", "https://www.example.com/p/1", "--rules", "owner.json"], { cwd: dir })).stdout;
+    expect(pages).toContain(
+      [
+        "kv       written on request 2 within the answer's lifetime in one isolate (kv.minHits)",
+        "health   down after 3 failures in a row for 10 s (doubling to 300 s): stale served at once, else 503; meanwhile https://backup.example.com is asked",
+        "build    entries of an older x-build-id than the origin's latest are stale",
+      ].join("\n"),
+    );
+    const rest = (await cli(["rules", "explain", "https://www.example.com/x", "--rules", "owner.json"], { cwd: dir })).stdout;
+    expect(rest).toContain("health   off: every request waits for the origin\n");
   });
 
   it("explains a bypass and a request no route takes (the method did not fit)", async () => {
@@ -110,6 +135,10 @@ describe("edge-cache rules explain", () => {
         log: "all",
         tags: [],
         shield: false,
+        originHealth: { failures: 5, coolOffMs: 30000 },
+        fallbackOrigin: null,
+        buildHeader: null,
+        kv: { minHits: 1 },
       },
       tiers: { edge: true, kv: false },
     });

@@ -19,6 +19,10 @@ const SETTINGS = {
   log: "all",
   tags: ["html"],
   shield: false,
+  originHealth: { failures: 5, coolOffMs: 30000 },
+  fallbackOrigin: null,
+  buildHeader: null,
+  kv: { minHits: 1 },
 };
 
 function setup() {

@@ -56,6 +56,10 @@ describe("decide: the proxy's decision as data", () => {
         log: "all",
         tags: ["t"],
         shield: false,
+        originHealth: { failures: 5, coolOffMs: 30000 },
+        fallbackOrigin: null,
+        buildHeader: null,
+        kv: { minHits: 1 },
       },
       tiers: { edge: false, kv: true },
     });

@@ -57,6 +57,10 @@ describe("parseRules on valid files", () => {
       debug: false,
       log: "all",
       shield: false,
+      originHealth: { failures: 5, coolOffMs: 30_000 },
+      fallbackOrigin: null,
+      buildHeader: null,
+      kv: { minHits: 1 },
     });
   });
 
@@ -232,7 +236,7 @@ describe("parseRules on invalid files", () => {
     });
   });
 
-  const routeFields = "allowed fields here: name, match, ttl, status, origin, staleWhileRevalidate, staleIfError, heuristic, clientCacheControl, stripSetCookie, cacheAuthorized, originTimeout, maxVariants, maxObjectSize, key, bypass, tags, debug, log, shield";
+  const routeFields = "allowed fields here: name, match, ttl, status, origin, staleWhileRevalidate, staleIfError, heuristic, clientCacheControl, stripSetCookie, cacheAuthorized, originTimeout, maxVariants, maxObjectSize, key, bypass, tags, debug, log, shield, originHealth, buildHeader, kv, fallbackOrigin";
   const cases: [string, unknown, Problem[]][] = [
     ["a non-object", [], [error("$", "expected a rules file (an object), got array", "write it as { ... } with the fields $schema, version, origin, defaults, routes")]],
     ["no version or routes", {}, [error("$.version", 'missing required field "version"', 'add "version": 1'), error("$.routes", 'missing required field "routes"', 'add "routes": [ { "name": ..., "match": { "path": "/*" } } ]')]],
@@ -254,7 +258,7 @@ describe("parseRules on invalid files", () => {
     ["a host with a scheme", minimal({ match: { host: "https://example.com" } }), [error("$.routes[0].match.host", 'invalid host pattern "https://example.com"', 'write a host name pattern alone, e.g. "example.com" or "*.example.com", without scheme, port or path')]],
     ["a lower-case class written upper", minimal({ status: { "5XX": 0 } }), [error('$.routes[0].status["5XX"]', '"5XX" is not a status code or class', 'write "5xx"')]],
     ["a status out of range", minimal({ status: { "600": 0 } }), [error('$.routes[0].status["600"]', '"600" is not a status code or class', 'use a status code from 100 to 599 ("404") or a class ("4xx")')]],
-    ["a misplaced TTL", minimal({ kv: 60 } as never), [error("$.routes[0].kv", 'unknown field "kv"', 'put it inside "ttl": { "kv": ... }')]],
+    ["a misplaced TTL", minimal({ kv: 60 } as never), [error("$.routes[0].kv", "expected the KV settings (an object), got number", 'a KV TTL goes inside "ttl": { "kv": 60 }')]],
     ["a typo far from any name", minimal({ zzzzzz: 1 } as never), [error("$.routes[0].zzzzzz", 'unknown field "zzzzzz"', routeFields)]],
     ["a case typo", minimal({ StaleIfError: 1 } as never), [error("$.routes[0].StaleIfError", 'unknown field "StaleIfError"', 'did you mean "staleIfError"?')]],
     ["a field named like an Object method", minimal({ constructor: 1, toString: 2 } as never), [

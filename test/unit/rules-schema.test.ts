@@ -60,6 +60,8 @@ const OBJECTS: Record<keyof typeof FIELD_NAMES, Schema> = {
   keyQuery: resolve({ $ref: "#/$defs/keyQuery" }),
   keyCountry: resolve({ $ref: "#/$defs/keyCountry" }),
   bypass: resolve({ $ref: "#/$defs/bypassConditions" }),
+  originHealth: resolve({ $ref: "#/$defs/originHealth" }),
+  kv: resolve({ $ref: "#/$defs/kvSettings" }),
 };
 
 /** A value for `s` that uses every property; `drop` leaves out one field of each exclusive pair. */

@@ -1,0 +1,95 @@
+/**
+ * The per-isolate store of origin health (policy/origin-health.ts) and the gate
+ * every fetch for the cache goes through: while the origin is down no request
+ * waits for it. The caller gets an `OriginDownError` at once (stale entry or 503,
+ * see miss.ts and revalidate.ts), or the route's `fallbackOrigin` is asked instead.
+ */
+import type { CacheStatus } from "../http/cache-status";
+import { originUrl } from "../http/origin";
+import { errorResponse } from "../http/respond";
+import { admit, afterFailure, afterSuccess, HEALTHY, type OriginHealth } from "../policy/origin-health";
+import type { Ctx } from "./context";
+
+/** Origins tracked per isolate: the rules name a few; on a DNS route each host is one. Oldest dropped past this. */
+const MAX_ORIGINS = 1_000;
+
+/** No request went to the origin: it is down for `retryAfter` more seconds. */
+export class OriginDownError extends Error {
+  constructor(readonly retryAfter: number) {
+    super(`the origin is down (retry in ${retryAfter} s)`);
+    this.name = "OriginDownError";
+  }
+}
+
+export interface HealthStore {
+  get(origin: string): OriginHealth;
+  set(origin: string, state: OriginHealth): void;
+}
+
+export function createHealthStore(): HealthStore {
+  const states = new Map<string, OriginHealth>();
+  return {
+    get: (origin) => states.get(origin) ?? HEALTHY,
+    set(origin, state) {
+      // Healthy is the default: only origins with something to remember take room.
+      if (state === HEALTHY) states.delete(origin);
+      else {
+        states.delete(origin);
+        states.set(origin, state);
+        if (states.size > MAX_ORIGINS) states.delete(states.keys().next().value as string);
+      }
+    },
+  };
+}
+
+/** The origin key health is kept under: scheme, host and port of what the route's requests are sent to. */
+function originKey(c: Ctx): string {
+  return originUrl(c.rules.origin, c.target).origin;
+}
+
+/** Whether the route's origin is down now (a probe may be out): a waiter must not queue behind it. */
+export function originDown(c: Ctx): boolean {
+  return c.route.originHealth !== null && c.deps.health !== undefined && c.deps.health.get(originKey(c)).downUntil !== null;
+}
+
+/**
+ * Runs `fetch` against the origin (its base URL as the rules give it) when its
+ * health allows, and notes the outcome: an exception or a status of 500 or more is
+ * a failure. While down: `fetch` against the route's fallback origin (its failure
+ * counts as the origin being down), else an `OriginDownError`.
+ */
+export async function gatedFetch<T extends { res: Response }>(c: Ctx, fetch: (origin: string | null) => Promise<T>): Promise<T & { fallback?: true }> {
+  const setting = c.route.originHealth;
+  const store = c.deps.health;
+  if (!setting || !store) return fetch(c.rules.origin);
+  const key = originKey(c);
+  const clock = c.deps.clock;
+  // The lease covers the probe's wait for headers: a probe lost on the way cannot block recovery.
+  const { admission, state } = admit(store.get(key), clock.now(), c.route.originTimeoutMs + 1_000);
+  store.set(key, state);
+  if (admission.go === "down") {
+    if (c.route.fallbackOrigin === null) throw new OriginDownError(admission.retryAfter);
+    try {
+      return { ...(await fetch(c.route.fallbackOrigin)), fallback: true };
+    } catch {
+      throw new OriginDownError(admission.retryAfter);
+    }
+  }
+  const probe = admission.go === "probe";
+  let fetched: T;
+  try {
+    fetched = await fetch(c.rules.origin);
+  } catch (err) {
+    store.set(key, afterFailure(store.get(key), clock.now(), setting, probe));
+    throw err;
+  }
+  store.set(key, fetched.res.status >= 500 ? afterFailure(store.get(key), clock.now(), setting, probe) : afterSuccess());
+  return fetched;
+}
+
+/** No stale entry to serve while the origin is down: 503 at once (RFC 9110 §15.6.4), never stored. */
+export function originDownResponse(err: OriginDownError, status: CacheStatus): Response {
+  const res = errorResponse(503, "Service Unavailable: the origin is down; try again shortly", { ...status, detail: "origin-down" });
+  res.headers.set("retry-after", String(err.retryAfter));
+  return res;
+}
