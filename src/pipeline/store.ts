@@ -54,15 +54,25 @@ async function fetchFrom(c: Ctx, origin: string | null, headers: Headers, condit
   noteSent(c.request);
   // Misses of a shielded route ask the key's shield; revalidations (validators) go straight to the origin.
   if (c.route.shield && c.deps.shield && !conditional) {
-    const got = await c.deps.shield(c.primary.key, { url, headers, timeoutMs: c.route.originTimeoutMs });
-    if (got) {
+    const got = await c.deps.shield(c.primary.key, { url, headers, timeoutMs: c.route.originTimeoutMs, sentAt: requestTime });
+    // Joining a flight: the origin was asked when its first caller asked. A purge since
+    // then covers that answer, so this request (sent after it) asks the origin itself.
+    if (got && !(got.sentAt < requestTime && (await purgedSince(c, got.sentAt, got.res.headers)))) {
       c.rec.originStatus = got.res.status;
-      return { res: got.res, requestTime, responseTime: c.deps.clock.now(), shield: got.role };
+      return { res: got.res, requestTime: got.sentAt, responseTime: c.deps.clock.now(), shield: got.role };
     }
+    if (got) await got.res.body?.cancel();
   }
   const res = await fetchOrigin({ url, method: "GET", headers, body: null, timeoutMs: c.route.originTimeoutMs }, c.deps.clock);
   c.rec.originStatus = res.status;
   return { res, requestTime, responseTime: c.deps.clock.now() };
+}
+
+/** Whether a purge recorded after `sentAt` covers an answer for this request. */
+async function purgedSince(c: Ctx, sentAt: number, headers: Headers): Promise<boolean> {
+  if (!c.deps.purges) return false;
+  const entry = { storedAt: sentAt, requestedAt: sentAt, route: c.route.name, tags: [...c.route.tags, ...responseTags(headers)] };
+  return (await c.deps.purges.verdict(entry, c.target, (p) => c.exec.waitUntil(p))) !== null;
 }
 
 /** The route's `buildHeader` in an origin answer: a new value makes older entries stale (src/builds). */

@@ -4,7 +4,7 @@
  * request goes on exactly as without a shield, and the failure is logged once.
  */
 import { within, type Clock } from "../clock";
-import { SHIELD_ORIGIN, SHIELD_ROLE, SHIELD_TIMEOUT } from "./protocol";
+import { SHIELD_ORIGIN, SHIELD_ROLE, SHIELD_SENT, SHIELD_TIMEOUT } from "./protocol";
 
 /** What the Worker holds of a shield: its fetch (tests wrap it to inject faults, as with wrapKv). */
 export interface ShieldStub {
@@ -19,9 +19,12 @@ export interface ShieldAsk {
   url: URL;
   headers: Headers;
   timeoutMs: number;
+  /** When this caller sends it (its clock, ms). */
+  sentAt: number;
 }
 
-export type ShieldClient = (key: string, ask: ShieldAsk) => Promise<{ res: Response; role: ShieldRole } | null>;
+/** `sentAt`: when the origin was asked for this answer (the flight's first caller; never later than ours). */
+export type ShieldClient = (key: string, ask: ShieldAsk) => Promise<{ res: Response; role: ShieldRole; sentAt: number } | null>;
 
 export function createShieldClient(options: {
   namespace: DurableObjectNamespace<import("./object").Shield>;
@@ -33,6 +36,7 @@ export function createShieldClient(options: {
     const headers = new Headers(ask.headers);
     headers.set(SHIELD_ORIGIN, ask.url.href);
     headers.set(SHIELD_TIMEOUT, String(ask.timeoutMs));
+    headers.set(SHIELD_SENT, String(ask.sentAt));
     let res: Response | null;
     try {
       const raw = options.namespace.get(options.namespace.idFromName(key)) as unknown as ShieldStub;
@@ -46,8 +50,11 @@ export function createShieldClient(options: {
     const role = res.headers.get(SHIELD_ROLE);
     if (role === "leader" || role === "follower" || (role === "pass" && res.status !== 204)) {
       const clean = new Headers(res.headers);
+      const flightSent = Number(clean.get(SHIELD_SENT));
       clean.delete(SHIELD_ROLE);
-      return { res: new Response(res.body, { status: res.status, statusText: res.statusText, headers: clean }), role };
+      clean.delete(SHIELD_SENT);
+      const sentAt = Number.isFinite(flightSent) && flightSent > 0 ? Math.min(flightSent, ask.sentAt) : ask.sentAt;
+      return { res: new Response(res.body, { status: res.status, statusText: res.statusText, headers: clean }), role, sentAt };
     }
     await res.body?.cancel();
     if (role === "overloaded" || role === "error") options.log({ msg: "shield-unavailable", fallback: "origin", error: role });

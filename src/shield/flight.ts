@@ -25,7 +25,8 @@ export class Flight {
   private changed: Promise<void>;
   private wake!: () => void;
 
-  constructor(answer: Promise<Response>, onSettled: () => void) {
+  /** @param sentAt when the first caller sent its request (its clock): the answer's request time for every waiter. */
+  constructor(answer: Promise<Response>, readonly sentAt: number, onSettled: () => void) {
     this.changed = this.nextChange();
     this.head = answer.then((res) => this.open(res, onSettled));
     this.head.catch(onSettled);

@@ -10,7 +10,7 @@ import { systemClock } from "../clock";
 import type { WorkerEnv } from "../env";
 import { fetchOrigin } from "../http/origin";
 import { Flight } from "./flight";
-import { SHIELD_MAX_WAITERS, SHIELD_ORIGIN, SHIELD_ROLE, SHIELD_TIMEOUT } from "./protocol";
+import { SHIELD_MAX_WAITERS, SHIELD_ORIGIN, SHIELD_ROLE, SHIELD_SENT, SHIELD_TIMEOUT } from "./protocol";
 
 const tell = (role: string, status = 204) => new Response(null, { status, headers: { [SHIELD_ROLE]: role } });
 
@@ -34,6 +34,7 @@ export class Shield extends DurableObject<WorkerEnv> {
     if (!head.shared) return leader ? withRole(head.res, "pass") : tell("pass");
     const headers = new Headers(head.headers);
     headers.set(SHIELD_ROLE, leader ? "leader" : "follower");
+    headers.set(SHIELD_SENT, String(flight.sentAt));
     let body = flight.body();
     if (head.length !== null) {
       const fixed = new FixedLengthStream(head.length);
@@ -46,10 +47,12 @@ export class Shield extends DurableObject<WorkerEnv> {
   private start(target: string, incoming: Headers): Flight {
     const headers = new Headers(incoming);
     const timeoutMs = Number(headers.get(SHIELD_TIMEOUT)) || 30_000;
+    const sentAt = Number(headers.get(SHIELD_SENT)) || Date.now();
     headers.delete(SHIELD_ORIGIN);
     headers.delete(SHIELD_TIMEOUT);
+    headers.delete(SHIELD_SENT);
     const answer = fetchOrigin({ url: new URL(target), method: "GET", headers, body: null, timeoutMs }, systemClock);
-    const flight: Flight = new Flight(answer, () => {
+    const flight: Flight = new Flight(answer, sentAt, () => {
       if (this.flight === flight) this.flight = null;
     });
     return flight;

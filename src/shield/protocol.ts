@@ -6,6 +6,12 @@
  */
 export const SHIELD_ORIGIN = "x-edge-cache-shield-origin";
 export const SHIELD_TIMEOUT = "x-edge-cache-shield-timeout";
+/**
+ * On the request: when the caller sent it (its clock, ms). On the answer: when the
+ * flight's first caller did. A caller that joins a running flight gets an answer the
+ * origin was asked for earlier, and must date it so (purge cut-offs, RFC 9111 §4.2.3).
+ */
+export const SHIELD_SENT = "x-edge-cache-shield-sent";
 /** On the answer: "leader" (store in every tier), "follower" (another caller stores KV), "pass", "overloaded", "error". */
 export const SHIELD_ROLE = "x-edge-cache-shield";
 /** Most requests one key's shield holds at once; past it, callers fetch for themselves. */

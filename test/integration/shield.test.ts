@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ShieldStub } from "../../src/shield/client";
+import { SITE } from "../support/harness";
 import { aroundShield, locations } from "../support/locations";
 import { origin } from "../support/origin";
 
@@ -40,6 +41,36 @@ describe("the origin shield", () => {
     expect(await origin.count(path)).toBe(1);
     // Every location stored it in its own edge.
     for (const s of sites) expect((await s.get(path)).cacheStatus).toMatch(/hit; .*detail=edge$/);
+  });
+
+  it("a location that joins a flight begun before a purge does not get, or keep, the purged answer", async () => {
+    let shield: ShieldStub | null = null;
+    const { clock, sites } = locations(2, { ...SHIELDED, wrapShield: () => (stub: ShieldStub) => (shield ??= stub) });
+    const [a, b] = sites as [(typeof sites)[0], (typeof sites)[0]];
+    const path = origin.path();
+    await origin.script(path, { body: "before {n}", headers: MAX_AGE, hold: true }, { body: "after {n}", headers: MAX_AGE });
+    // A's miss reaches the origin through the shield, which holds its answer.
+    const early = a.start(path);
+    await until(async () => (await origin.held(path)) === 1);
+    clock.advance(1);
+    expect((await b.purge({ urls: [`${SITE}${path}`] })).status).toBe(200);
+    clock.advance(1);
+    // B misses after the purge while the old flight still runs.
+    const late = b.start(path);
+    const waiters = () =>
+      runInDurableObject(shield as unknown as DurableObjectStub, (o) => (o as unknown as { flight: { waiters: number } | null }).flight?.waiters ?? 0);
+    await until(async () => shield !== null && (await waiters()) === 2);
+    await origin.release(path);
+    // A asked before the purge: the answer begun then is A's.
+    expect(await (await early.response).text()).toBe("before 1");
+    await early.done();
+    // B asked after it: it fetched for itself and keeps only the new answer.
+    expect(await (await late.response).text()).toBe("after 2");
+    await late.done();
+    const again = await b.get(path);
+    expect(again.text).toBe("after 2");
+    expect(again.cacheStatus).toMatch(/^edge-cache; hit;/);
+    expect(await origin.count(path)).toBe(2);
   });
 
   it("uncacheable answers pass straight through: each location gets its own", async () => {
