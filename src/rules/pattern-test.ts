@@ -15,7 +15,8 @@ type Component = "pathname" | "hostname";
 /** Segment wildcards (`:name`) stop at the component's delimiter, as in URLPattern. */
 const SEGMENT: Record<Component, string> = { pathname: "[^\\/]+?", hostname: "[^\\.]+?" };
 const NAME = /^[A-Za-z_$][A-Za-z0-9_$]*/;
-const REGEX_SPECIAL = /[.^$|+(){}[\]*?\\/-]/g;
+/** The characters a `u` RegExp lets (and needs) us escape: its syntax characters. */
+const REGEX_SPECIAL = /[.^$|+(){}[\]*?\\/]/g;
 
 export function compileComponentTest(component: Component, source: string): ComponentTest {
   const pattern = new URLPattern({ [component]: source });

@@ -132,6 +132,26 @@ describe("compiled path and host tests", () => {
     }
   });
 
+  it("leaves no URLPattern work to request time for literal, *, :name and (a|b) patterns", () => {
+    const original = URLPattern.prototype.test;
+    let calls = 0;
+    URLPattern.prototype.test = function (this: URLPattern, ...args: Parameters<URLPattern["test"]>) {
+      calls++;
+      return original.apply(this, args);
+    };
+    try {
+      const tests = ["/*", "/wp-login.php", "/assets/*", "/*.(css|js|woff2)", "/blog/:slug", "/a-b_c~d/*"].map((p) => compileComponentTest("pathname", p));
+      const hosts = ["*.example.com", "static.example.com"].map((h) => compileComponentTest("hostname", h));
+      for (const t of tests) t("/wp-login.php");
+      for (const t of hosts) t("static.example.com");
+      expect(calls).toBe(0);
+      compileComponentTest("pathname", "/docs{/:page}?")("/docs");
+      expect(calls).toBe(1);
+    } finally {
+      URLPattern.prototype.test = original;
+    }
+  });
+
   it("builds the tried list only when it is read, with the same reasons", () => {
     const r = rules({ path: "/a" }, { path: "/*" });
     const result = match(r, "https://x.example/b");
