@@ -52,7 +52,8 @@ export function createProxy(deps: ProxyDeps) {
         const status: CacheStatus = { fwd: bypass.reason === "method" ? "method" : "bypass", detail: bypass.reason };
         response = await pass(deps, request, rules, url, rec, status);
       } else {
-        const key = buildCacheKey(url, request.headers, route.key, request.cf?.country);
+        // request.cf is built for each request that reads it: read only for a country key.
+        const key = buildCacheKey(url, request.headers, route.key, route.key.country !== null ? request.cf?.country : undefined);
         const primary = await storageKey(key.key, key.parts.host);
         const dimensions = key.parts.dimensions ?? {};
         // Made on first use (a Vary index found, or the origin asked): a plain hit needs none.
