@@ -113,7 +113,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
         return errorResponse(tooLarge.status, tooLarge.message, { fwd: "bypass", detail: "too-large" });
       }
       try {
-        return await proxy(request, ctx);
+        return await proxy(request, ctx, url);
       } catch (err) {
         // A bug of ours must not take the site down: go to the origin as a bypass would
         // (hop-by-hop and internal headers stripped, the timeout, no-store, manual

@@ -52,7 +52,9 @@ export function formatCacheStatus(s: CacheStatus): string {
  * Adds our entry after any the origin's own caches wrote (RFC 9211 §2: the list runs
  * from the origin towards the user), replacing any that claims to be ours.
  */
-export function appendCacheStatus(headers: Headers, s: CacheStatus): void {
-  const upstream = splitList(headers.get("cache-status") ?? "").filter((v) => v.split(";")[0]?.trim() !== CACHE_NAME);
+export function appendCacheStatus(headers: Pick<Headers, "get" | "set">, s: CacheStatus): void {
+  const existing = headers.get("cache-status");
+  if (existing === null) return headers.set("cache-status", formatCacheStatus(s));
+  const upstream = splitList(existing).filter((v) => v.split(";")[0]?.trim() !== CACHE_NAME);
   headers.set("cache-status", [...upstream, formatCacheStatus(s)].join(", "));
 }

@@ -5,6 +5,7 @@
  */
 import { appendCacheStatus, type CacheStatus } from "../http/cache-status";
 import { declaredLength, stripHopByHop } from "../http/headers";
+import { FieldList, headersInit, type Fields } from "../http/field-list";
 import { splitList } from "../http/fields";
 import { parseHttpDate } from "../policy/http-date";
 import type { ResponseMeta } from "../tiers/entry";
@@ -22,7 +23,7 @@ interface DeliverOptions {
   extra?: [string, string][];
 }
 
-function finish(status: number, headers: Headers, body: ReadableStream | null, o: DeliverOptions): Response {
+function finish(status: number, headers: Fields, body: ReadableStream | null, o: DeliverOptions): Response {
   for (const h of CONSUMED) headers.delete(h);
   appendCacheStatus(headers, o.status);
   for (const [k, v] of o.extra ?? []) headers.append(k, v);
@@ -32,10 +33,10 @@ function finish(status: number, headers: Headers, body: ReadableStream | null, o
   }
   // Statuses that cannot carry a body (RFC 9110 §6.4.1).
   if (status === 204 || status === 304 || (status >= 100 && status < 200)) body = null;
-  return new Response(body, { status, headers });
+  return new Response(body, { status, headers: headersInit(headers) });
 }
 
-function applyBrowserTtl(headers: Headers, ttl: number | null): void {
+function applyBrowserTtl(headers: Fields, ttl: number | null): void {
   if (ttl === null) return;
   headers.set("cache-control", `max-age=${ttl}`);
   headers.delete("expires");
@@ -68,7 +69,7 @@ function etagMatches(ifNoneMatch: string, etag: string | null): boolean {
  * HTTP date; without a valid Last-Modified it is evaluated against the stored Date,
  * else the time the response was stored (RFC 9111 §4.3.2).
  */
-export function notModified(reqHeaders: Headers, stored: Headers, storedAt: number | null = null): boolean {
+export function notModified(reqHeaders: Headers, stored: Pick<Fields, "get">, storedAt: number | null = null): boolean {
   const inm = reqHeaders.get("if-none-match");
   if (inm !== null) return etagMatches(inm, stored.get("etag"));
   const ims = parseHttpDate(reqHeaders.get("if-modified-since"));
@@ -103,7 +104,7 @@ export function parseRange(value: string | null, size: number): { start: number;
 }
 
 /** §13.1.5 If-Range: only a strong ETag match or an exact Last-Modified keeps the Range. */
-function ifRangeHolds(reqHeaders: Headers, stored: Headers): boolean {
+function ifRangeHolds(reqHeaders: Headers, stored: Pick<Fields, "get">): boolean {
   const ifRange = reqHeaders.get("if-range");
   if (ifRange === null) return true;
   if (ifRange.startsWith('"')) return stored.get("etag") === ifRange;
@@ -133,7 +134,8 @@ export function deliverFromEntry(
   age: number,
   o: DeliverOptions,
 ): Response {
-  const headers = new Headers(meta.headers);
+  // Edited as pairs: the Response reads them once (http/field-list.ts).
+  const headers = new FieldList(meta.headers);
   headers.set("age", String(age));
   applyBrowserTtl(headers, o.browserTtl);
   return represent(meta.status, headers, body, meta.size, o, meta.storedAt);
@@ -142,7 +144,7 @@ export function deliverFromEntry(
 /** A whole 200 we hold: answer the client's conditionals (304) and range (206/416) from it. */
 function represent(
   status: number,
-  headers: Headers,
+  headers: Fields,
   body: ReadableStream<Uint8Array> | null,
   size: number | null,
   o: DeliverOptions,
@@ -151,7 +153,7 @@ function represent(
   if (status !== 200 || (o.method !== "GET" && o.method !== "HEAD")) return finish(status, headers, body, o);
   if (notModified(o.requestHeaders, headers, storedAt)) {
     void body?.cancel().catch(() => {});
-    const h = new Headers();
+    const h = new FieldList([]);
     for (const name of [...NOT_MODIFIED_FIELDS, "age"]) {
       const v = headers.get(name);
       if (v !== null) h.set(name, v);

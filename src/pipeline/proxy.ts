@@ -34,11 +34,12 @@ export function createProxy(deps: ProxyDeps) {
   // RFC 9111 §4.4: a successful unsafe request clears what its URL can have stored.
   const invalidate = createInvalidator(deps);
 
-  return async function proxy(request: Request, exec: ExecutionContext): Promise<Response> {
+  /** `parsed` is `request.url` already parsed by the caller (never changed here): one parse per request. */
+  return async function proxy(request: Request, exec: ExecutionContext, parsed?: URL): Promise<Response> {
     const started = deps.clock.now();
     const t0 = Date.now();
     const rules = await deps.rules();
-    const raw = new URL(request.url);
+    const raw = parsed ?? new URL(request.url);
     // One URL for every decision below: route, bypass, key, origin request, purges, log.
     const url = normalizeUrl(raw);
     const { route } = matchRoute(rules, url, request.method);
@@ -52,7 +53,8 @@ export function createProxy(deps: ProxyDeps) {
         const status: CacheStatus = { fwd: bypass.reason === "method" ? "method" : "bypass", detail: bypass.reason };
         response = await pass(deps, request, rules, url, rec, status);
       } else {
-        const key = buildCacheKey(url, request.headers, route.key, request.cf?.country);
+        // request.cf is built for each request that reads it: read only for a country key.
+        const key = buildCacheKey(url, request.headers, route.key, route.key.country !== null ? request.cf?.country : undefined);
         const primary = await storageKey(key.key, key.parts.host);
         const dimensions = key.parts.dimensions ?? {};
         // Made on first use (a Vary index found, or the origin asked): a plain hit needs none.

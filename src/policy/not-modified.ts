@@ -14,8 +14,12 @@ export function validatorsOf(stored: Headers): [string, string][] {
   return out;
 }
 
-/** §4.3.4: fields a 304 never updates; they describe the stored body, which it does not carry. */
-const EXCLUDED_FROM_UPDATE: ReadonlySet<string> = new Set(["content-length", "content-encoding", "transfer-encoding"]);
+/**
+ * §4.3.4: fields a 304 never updates. They frame the stored body, which a 304 does not
+ * carry: its length, its coding, its transfer framing, and which bytes of the whole it is
+ * (a 304's Content-Length is that of no body, or of the 200 it stands for, never ours to trust).
+ */
+const EXCLUDED_FROM_UPDATE: ReadonlySet<string> = new Set(["content-length", "content-encoding", "transfer-encoding", "content-range"]);
 
 const opaque = (etag: string) => etag.trim().replace(/^W\//, "");
 const isWeak = (etag: string) => etag.trim().startsWith("W/");

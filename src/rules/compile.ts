@@ -6,6 +6,7 @@
  */
 import { BUILTIN_DEFAULTS as B, builtinEdgeTtl, builtinHeuristic } from "./defaults";
 import { compileGlobs } from "./glob";
+import { compileComponentTest } from "./pattern-test";
 import type { BypassConditions, CompiledBypass, CountryGroups, CompiledKey, CompiledRoute, CompiledRules, RouteRule, RouteSettings, RulesFile } from "./types";
 
 /** Compiles a file that `validateRules` accepted; on anything else it may throw. */
@@ -41,8 +42,8 @@ function compileRoute(route: RouteRule, index: number, d: RouteSettings): Compil
       path,
       host,
       methods: route.match.methods ? Object.freeze(route.match.methods.map((m) => m.toUpperCase())) : null,
-      pattern: new URLPattern(host === null ? { pathname: path } : { pathname: path, hostname: host }),
-      hostPattern: host === null ? null : new URLPattern({ hostname: host }),
+      testPath: compileComponentTest("pathname", path),
+      testHost: host === null ? null : compileComponentTest("hostname", host),
     },
     ttl,
     tiers: { edge: ttl.edge !== 0, kv: ttl.kv > 0 },

@@ -1,31 +1,55 @@
 /**
  * Picking the route for a request: the first whose host, path and methods all fit.
- * Runs on every request, so it only tests precompiled patterns and builds the short
- * `tried` list that Cache-Status details and `explain` show.
+ * Runs on every request, so it only runs the tests compiled with the rules
+ * (rules/pattern-test.ts) and builds nothing: the `tried` list that `explain` shows
+ * is made only when it is read.
  */
-import type { CompiledRules, MatchResult } from "./types";
+import type { CompiledRoute, CompiledRules, MatchResult } from "./types";
 
 /** The first route of `rules` that matches `url` and `method`, with why each route before it did not. */
 export function matchRoute(rules: CompiledRules, url: URL, method: string): MatchResult {
-  const tried: MatchResult["tried"] = [];
   const hostname = url.hostname;
   const pathname = url.pathname;
-  const upper = method.toUpperCase();
-  for (const route of rules.routes) {
-    const m = route.match;
-    let reason: string | null = null;
-    if (m.hostPattern !== null && !m.hostPattern.test({ hostname })) {
-      reason = `host ${hostname} does not match ${m.host}`;
-    } else if (!m.pattern.test(m.host === null ? { pathname } : { hostname, pathname })) {
-      reason = `path ${pathname} does not match ${m.path}`;
-    } else if (m.methods !== null && !m.methods.includes(upper)) {
-      reason = `method ${upper} not in ${m.methods.join(", ")}`;
+  const routes = rules.routes;
+  let winner = -1;
+  for (let i = 0; i < routes.length; i++) {
+    if (mismatch(routes[i]!, hostname, pathname, method) === null) {
+      winner = i;
+      break;
     }
-    if (reason === null) {
-      tried.push({ name: route.name, matched: true, reason: "matched" });
-      return { route, tried };
-    }
-    tried.push({ name: route.name, matched: false, reason });
   }
-  return { route: null, tried };
+  return {
+    route: winner < 0 ? null : routes[winner]!,
+    get tried() {
+      return triedList(routes, winner, hostname, pathname, method);
+    },
+  };
+}
+
+/** Which part of `route` does not fit, or null when it matches. */
+function mismatch(route: CompiledRoute, hostname: string, pathname: string, method: string): "host" | "path" | "method" | null {
+  const m = route.match;
+  if (m.testHost !== null && !m.testHost(hostname)) return "host";
+  if (!m.testPath(pathname)) return "path";
+  // Methods are compiled upper-case; a request's usually is already.
+  if (m.methods !== null && !m.methods.includes(method) && !m.methods.includes(method.toUpperCase())) return "method";
+  return null;
+}
+
+/** Why each route up to the winner did or did not match (for explain and Cache-Status details). */
+function triedList(routes: readonly CompiledRoute[], winner: number, hostname: string, pathname: string, method: string): MatchResult["tried"] {
+  const upper = method.toUpperCase();
+  return routes.slice(0, winner < 0 ? routes.length : winner + 1).map((route) => {
+    const m = route.match;
+    switch (mismatch(route, hostname, pathname, method)) {
+      case null:
+        return { name: route.name, matched: true, reason: "matched" };
+      case "host":
+        return { name: route.name, matched: false, reason: `host ${hostname} does not match ${m.host}` };
+      case "path":
+        return { name: route.name, matched: false, reason: `path ${pathname} does not match ${m.path}` };
+      case "method":
+        return { name: route.name, matched: false, reason: `method ${upper} not in ${m.methods!.join(", ")}` };
+    }
+  });
 }

@@ -4,6 +4,7 @@
  * every field filled from the defaults, patterns compiled). Parsing turns the first
  * into the second once per isolate; nothing downstream ever looks at the raw file.
  */
+import type { ComponentTest } from "./pattern-test";
 
 export const RULES_VERSION = 1;
 
@@ -181,10 +182,10 @@ export interface CompiledRoute {
     host: string | null;
     /** Upper-cased; null = any. */
     methods: readonly string[] | null;
-    /** Compiled from path and host. */
-    pattern: URLPattern;
-    /** Compiled from host alone (null when host is), so a miss can say whether host or path failed. */
-    hostPattern: URLPattern | null;
+    /** The path pattern, compiled once per rules version (rules/pattern-test.ts): tests `url.pathname`. */
+    testPath: ComponentTest;
+    /** The host pattern likewise (null = any host), tested apart so a miss can say which failed. */
+    testHost: ComponentTest | null;
   };
   /**
    * `edge` null = no rule TTL: the origin's headers alone decide (respect mode without

@@ -116,7 +116,7 @@ describe("soak: 20,000 requests, 100 concurrent, mixed answers and purges", () =
     }
 
     async function worker(): Promise<void> {
-      while (next < REQUESTS && Date.now() - started < 420_000) {
+      while (next < REQUESTS && Date.now() - started < 240_000) {
         const i = next++;
         if (i === 5_000) rssAfterWarmup = workerdRssMb(s!);
         try {
@@ -141,6 +141,8 @@ describe("soak: 20,000 requests, 100 concurrent, mixed answers and purges", () =
     console.log(`soak memory: workerd RSS ${rssAfterWarmup.toFixed(0)} MB after 5,000 requests, ${rssEnd.toFixed(0)} MB after ${REQUESTS}`);
     expect(rssAfterWarmup).toBeGreaterThan(0);
     expect(rssEnd - rssAfterWarmup).toBeLessThan(768);
-    // Bounded by the loop's own 420 s; on a loaded 2-core machine the run takes longer than the default.
-  }, 480_000);
+    // Bounded by the loop's own 240 s. It takes about 95 s on a quiet 2-core machine and
+    // 150-220 s when four other jobs share it: the CPU goes to wrangler dev (its proxy
+    // runtime and its inspector, which receives every console line), not to the Worker.
+  }, 300_000);
 });

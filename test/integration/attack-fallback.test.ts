@@ -13,7 +13,7 @@ function brokenWorker(where: "before-send" | "after-send") {
   const rules = originRules();
   const route = rules.routes[0]!;
   if (where === "before-send") {
-    (route.match as { pattern: unknown }).pattern = { test: () => { throw new Error("bug before the send"); } };
+    (route.match as { testPath: unknown }).testPath = () => { throw new Error("bug before the send"); };
   } else {
     Object.defineProperty(route, "debug", { get: () => { throw new Error("bug after the send"); } });
   }

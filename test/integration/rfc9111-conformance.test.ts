@@ -18,6 +18,8 @@ interface Step {
   body?: string;
   originCount?: number;
   header?: [string, string | null];
+  /** Response fields and their values (null: absent). */
+  fields?: Record<string, string | null>;
 }
 
 interface Row {
@@ -471,6 +473,56 @@ const rows: Row[] = [
       { headers: { "accept-language": "de" }, body: "v3", cacheStatus: "edge-cache; fwd=uri-miss; detail=variant-cap", originCount: 3 },
     ],
   },
+  // --- stored fields (§3.1, §3.2, §4.3.4): what frames the stored body travels with it ---
+  {
+    name: "§3.1 Content-Length is stored and sent on a hit from the Cache API",
+    settings: { ttl: { edge: 600 } },
+    script: [{ body: "0123456789" }],
+    steps: [
+      { cacheStatus: MISS_STORED, fields: { "content-length": "10" } },
+      { cacheStatus: /^edge-cache; hit;.*detail=edge$/, body: "0123456789", fields: { "content-length": "10" }, originCount: 1 },
+    ],
+  },
+  {
+    name: "§3.1 Content-Length is stored and sent on a hit from KV",
+    settings: { ttl: { edge: 0, kv: 600 } },
+    script: [{ headers: { "cache-control": "max-age=600" }, body: "0123456789" }],
+    steps: [
+      { cacheStatus: MISS_STORED, fields: { "content-length": "10" } },
+      { cacheStatus: /^edge-cache; hit;.*detail=kv$/, body: "0123456789", fields: { "content-length": "10" }, originCount: 1 },
+    ],
+  },
+  {
+    name: "§3.2 a HEAD hit from the Cache API answers with the stored Content-Length and no body",
+    settings: { ttl: { edge: 600 } },
+    script: [{ body: "0123456789" }],
+    steps: [{}, { method: "HEAD", status: 200, cacheStatus: HIT, body: "", fields: { "content-length": "10" }, originCount: 1 }],
+  },
+  {
+    name: "§3.2 a HEAD hit from KV answers with the stored Content-Length and no body",
+    settings: { ttl: { edge: 0, kv: 600 } },
+    script: [{ headers: { "cache-control": "max-age=600" }, body: "0123456789" }],
+    steps: [{}, { method: "HEAD", status: 200, cacheStatus: HIT, body: "", fields: { "content-length": "10" }, originCount: 1 }],
+  },
+  {
+    name: "§4.3.4 a 304 never updates Content-Length, Content-Range or Content-Encoding of the stored response",
+    settings: { ttl: { edge: 60 } },
+    script: [
+      { headers: { etag: '"v1"' }, body: "original" },
+      { status: 304, headers: { etag: '"v1"', "content-length": "0", "content-range": "bytes 0-0/1", "content-encoding": "gzip", "x-fresh": "yes" } },
+    ],
+    steps: [
+      {},
+      {
+        advance: 61,
+        cacheStatus: /fwd=stale; fwd-status=304; stored/,
+        body: "original",
+        fields: { "content-length": "8", "content-range": null, "content-encoding": null, "x-fresh": "yes" },
+      },
+      { cacheStatus: HIT, body: "original", fields: { "content-length": "8", "content-range": null, "content-encoding": null, "x-fresh": "yes" }, originCount: 2 },
+      { method: "HEAD", cacheStatus: HIT, body: "", fields: { "content-length": "8" }, originCount: 2 },
+    ],
+  },
   // --- ranges (RFC 9110 §14) ---
   {
     name: "RFC 9110 §14.2 a Range on a cached 200 is answered 206 from the entry",
@@ -515,6 +567,7 @@ describe("RFC 9111 conformance", () => {
         else if (step.cacheStatus) expect(got.cacheStatus, where).toMatch(step.cacheStatus);
         if (step.body !== undefined) expect(got.text, where).toBe(step.body);
         if (step.header) expect(got.headers.get(step.header[0]), where).toBe(step.header[1]);
+        for (const [name, value] of Object.entries(step.fields ?? {})) expect(got.headers.get(name), `${where}: ${name}`).toBe(value);
         if (step.originCount !== undefined) expect(await origin.count(path), where).toBe(step.originCount);
       }
     });

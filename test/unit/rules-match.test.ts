@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import routesJson from "../../config/routes.json";
 import { matchRoute } from "../../src/rules/match";
+import { compileComponentTest } from "../../src/rules/pattern-test";
 import { parseRules } from "../../src/rules/parse";
 import type { CompiledRules, RouteMatch } from "../../src/rules/types";
 
@@ -97,5 +98,67 @@ describe("matchRoute", () => {
         expect(result.tried.slice(0, -1).every((t) => !t.matched)).toBe(true);
       }),
     );
+  });
+});
+
+describe("compiled path and host tests", () => {
+  const paths = ["/", "/a", "/a/", "/a/b", "/a/b/c.css", "/blog/hello", "/blog/a/b", "/docs", "/docs/intro", "/caf%C3%A9/menu", "/x.js", "/x.json", "/assets", "/assets/", "/assets/app.3f2a.js", "/wp-login.php", "/wp-loginXphp", "/A/B", "/%2F/x", "/a//b", "/a-b_c~d"];
+  const pathPatterns = ["/*", "*", "/a", "/a/*", "/a/*/c.css", "/blog/:slug", "/docs{/:page}?", "/*.(css|js)", "/:dir/:file.(css|js)", "/café/*", "/assets/*", "/wp-login.php", "/a-b_c~d", "/:x(a|b)", "/a*", "/a/:b?", "/a/:b+", "/a/**", "/(a|A)/*", "/a\\*"];
+
+  it("decide exactly as URLPattern does, for every pattern shape", () => {
+    for (const source of pathPatterns) {
+      const pattern = new URLPattern({ pathname: source });
+      const test = compileComponentTest("pathname", source);
+      for (const path of paths) expect(test(path), `${source} on ${path}`).toBe(pattern.test({ pathname: path }));
+    }
+  });
+
+  it("decide exactly as URLPattern does on generated paths (property)", () => {
+    const segment = fc.stringMatching(/^[a-zA-Z0-9._~%-]{0,6}$/);
+    fc.assert(
+      fc.property(fc.constantFrom(...pathPatterns), fc.array(fc.oneof(segment, fc.constantFrom("a", "b", "c.css", "x.js", "blog", "docs", "assets")), { maxLength: 4 }), (source, segments) => {
+        const path = new URL(`https://x.example/${segments.join("/")}`).pathname;
+        expect(compileComponentTest("pathname", source)(path)).toBe(new URLPattern({ pathname: source }).test({ pathname: path }));
+      }),
+    );
+  });
+
+  it("match hosts as URLPattern does", () => {
+    const hosts = ["example.com", "www.example.com", "a.b.example.com", "example.org", "static.example.com", "xn--caf-dma.example"];
+    for (const source of ["example.com", "*.example.com", ":sub.example.com", "static.example.com", "café.example", "*"]) {
+      const pattern = new URLPattern({ hostname: source });
+      const test = compileComponentTest("hostname", source);
+      for (const host of hosts) expect(test(host), `${source} on ${host}`).toBe(pattern.test({ hostname: host }));
+    }
+  });
+
+  it("leaves no URLPattern work to request time for literal, *, :name and (a|b) patterns", () => {
+    const original = URLPattern.prototype.test;
+    let calls = 0;
+    URLPattern.prototype.test = function (this: URLPattern, ...args: Parameters<URLPattern["test"]>) {
+      calls++;
+      return original.apply(this, args);
+    };
+    try {
+      const tests = ["/*", "/wp-login.php", "/assets/*", "/*.(css|js|woff2)", "/blog/:slug", "/a-b_c~d/*"].map((p) => compileComponentTest("pathname", p));
+      const hosts = ["*.example.com", "static.example.com"].map((h) => compileComponentTest("hostname", h));
+      for (const t of tests) t("/wp-login.php");
+      for (const t of hosts) t("static.example.com");
+      expect(calls).toBe(0);
+      compileComponentTest("pathname", "/docs{/:page}?")("/docs");
+      expect(calls).toBe(1);
+    } finally {
+      URLPattern.prototype.test = original;
+    }
+  });
+
+  it("builds the tried list only when it is read, with the same reasons", () => {
+    const r = rules({ path: "/a" }, { path: "/*" });
+    const result = match(r, "https://x.example/b");
+    expect(result.route?.name).toBe("r1");
+    expect(result.tried).toEqual([
+      { name: "r0", matched: false, reason: "path /b does not match /a" },
+      { name: "r1", matched: true, reason: "matched" },
+    ]);
   });
 });

@@ -1,0 +1,46 @@
+/**
+ * A stored response's fields as plain name/value pairs, edited in JavaScript. A hit's
+ * delivery sets Age, Cache-Status and Accept-Ranges and reads a few validators; on a
+ * runtime `Headers` each of those is a call into the runtime, and the Response then
+ * copies the Headers again. Here they are array operations, and the Response
+ * constructor reads the pairs once (ARCHITECTURE.md, "The hot path").
+ */
+
+/** What delivery needs of a header collection: `Headers` and `FieldList` both have it. */
+export type Fields = Pick<Headers, "get" | "set" | "delete" | "append">;
+
+export class FieldList implements Fields {
+  /** Lower-cased names, in order; a name may repeat (Set-Cookie). */
+  readonly pairs: [string, string][];
+
+  constructor(pairs: readonly (readonly [string, string])[]) {
+    this.pairs = pairs.map(([name, value]) => [name.toLowerCase(), value]);
+  }
+
+  /** As `Headers.get`: every value of `name`, joined with ", "; null when absent. Names are given lower-case. */
+  get(name: string): string | null {
+    let out: string | null = null;
+    for (const [n, v] of this.pairs) if (n === name) out = out === null ? v : `${out}, ${v}`;
+    return out;
+  }
+
+  set(name: string, value: string): void {
+    this.delete(name);
+    this.pairs.push([name, value]);
+  }
+
+  delete(name: string): void {
+    let kept = 0;
+    for (const pair of this.pairs) if (pair[0] !== name) this.pairs[kept++] = pair;
+    this.pairs.length = kept;
+  }
+
+  append(name: string, value: string): void {
+    this.pairs.push([name, value]);
+  }
+}
+
+/** What a Response's `headers` init takes, from either kind. */
+export function headersInit(fields: Fields): HeadersInit {
+  return fields instanceof FieldList ? fields.pairs : (fields as Headers);
+}
