@@ -54,25 +54,45 @@ async function fetchFrom(c: Ctx, origin: string | null, headers: Headers, condit
   noteSent(c.request);
   // Misses of a shielded route ask the key's shield; revalidations (validators) go straight to the origin.
   if (c.route.shield && c.deps.shield && !conditional) {
-    const got = await c.deps.shield(c.primary.key, { url, headers, timeoutMs: c.route.originTimeoutMs, sentAt: requestTime });
-    // Joining a flight: the origin was asked when its first caller asked. A purge since
-    // then covers that answer, so this request (sent after it) asks the origin itself.
-    if (got && !(got.sentAt < requestTime && (await purgedSince(c, got.sentAt, got.res.headers)))) {
+    const ask = { url, headers, timeoutMs: c.route.originTimeoutMs, sentAt: requestTime };
+    let got = await c.deps.shield(c.primary.key, ask);
+    // An answer this request may not use is rejected once: the shield then starts a newer
+    // flight (which every caller rejecting the same answer joins); a second miss goes direct.
+    if (got && !(await usable(c, got, requestTime))) {
+      await got.res.body?.cancel();
+      got = await c.deps.shield(c.primary.key, { ...ask, reject: got.generation });
+      if (got && !(await usable(c, got, requestTime))) {
+        await got.res.body?.cancel();
+        got = null;
+      }
+    }
+    if (got) {
       c.rec.originStatus = got.res.status;
       return { res: got.res, requestTime: got.sentAt, responseTime: c.deps.clock.now(), shield: got.role };
     }
-    if (got) await got.res.body?.cancel();
   }
   const res = await fetchOrigin({ url, method: "GET", headers, body: null, timeoutMs: c.route.originTimeoutMs }, c.deps.clock);
   c.rec.originStatus = res.status;
   return { res, requestTime, responseTime: c.deps.clock.now() };
 }
 
-/** Whether a purge recorded after `sentAt` covers an answer for this request. */
-async function purgedSince(c: Ctx, sentAt: number, headers: Headers): Promise<boolean> {
-  if (!c.deps.purges) return false;
-  const entry = { storedAt: sentAt, requestedAt: sentAt, route: c.route.name, tags: [...c.route.tags, ...responseTags(headers)] };
-  return (await c.deps.purges.verdict(entry, c.target, (p) => c.exec.waitUntil(p))) !== null;
+/**
+ * Whether this request may take an answer the origin was asked for before it was sent
+ * (a flight it joined, or one the shield held): not when a purge since then covers it,
+ * and a held one only while this route would store it as fresh (RFC 9111 §4.2).
+ */
+async function usable(c: Ctx, got: { res: Response; sentAt: number; held: boolean }, requestTime: number): Promise<boolean> {
+  if (got.sentAt >= requestTime) return true;
+  const { sentAt, res } = got;
+  if (c.deps.purges) {
+    const entry = { storedAt: sentAt, requestedAt: sentAt, route: c.route.name, tags: [...c.route.tags, ...responseTags(res.headers)] };
+    if ((await c.deps.purges.verdict(entry, c.target, (p) => c.exec.waitUntil(p))) !== null) return false;
+  }
+  if (!got.held) return true;
+  const now = c.deps.clock.now();
+  const verdict = verdictFor(c, { requestTime: sentAt, responseTime: now }, res.status, res.headers);
+  // A rule's lifetime counts from the origin fetch too (the verdict itself starts it at storing).
+  return verdict.store && verdict.lifetimes.lifetime > Math.max(verdict.lifetimes.initialAge, (now - sentAt) / 1000);
 }
 
 /** The route's `buildHeader` in an origin answer: a new value makes older entries stale (src/builds). */

@@ -24,12 +24,19 @@ export class Flight {
   private error: unknown = null;
   private changed: Promise<void>;
   private wake!: () => void;
+  /** The whole body once it has arrived intact; null when it failed or was not shared. */
+  readonly complete: Promise<Uint8Array[] | null>;
+  private settle!: (chunks: Uint8Array[] | null) => void;
 
   /** @param sentAt when the first caller sent its request (its clock): the answer's request time for every waiter. */
   constructor(answer: Promise<Response>, readonly sentAt: number, onSettled: () => void) {
     this.changed = this.nextChange();
+    this.complete = new Promise((resolve) => (this.settle = resolve));
     this.head = answer.then((res) => this.open(res, onSettled));
-    this.head.catch(onSettled);
+    this.head.catch(() => {
+      this.settle(null);
+      onSettled();
+    });
   }
 
   /** A waiter's copy of the body, from its first byte. */
@@ -48,6 +55,7 @@ export class Flight {
   private open(res: Response, onSettled: () => void): Head {
     const length = res.headers.has("content-length") ? Number(res.headers.get("content-length")) : null;
     if (!shareable(res, length)) {
+      this.settle(null);
       onSettled();
       return { shared: false, res };
     }
@@ -70,6 +78,7 @@ export class Flight {
       this.error = err instanceof Error ? err : new Error(String(err));
       this.chunks = [];
     } finally {
+      this.settle(this.done ? this.chunks : null);
       this.signal();
       onSettled();
     }

@@ -12,7 +12,11 @@ export const SHIELD_TIMEOUT = "x-edge-cache-shield-timeout";
  * origin was asked for earlier, and must date it so (purge cut-offs, RFC 9111 §4.2.3).
  */
 export const SHIELD_SENT = "x-edge-cache-shield-sent";
-/** On the answer: "leader" (store in every tier), "follower" (another caller stores KV), "pass", "overloaded", "error". */
+/** On the answer: which flight of the key it came from (a number that only grows). */
+export const SHIELD_GENERATION = "x-edge-cache-shield-generation";
+/** On the request: the generation the caller found unusable; the shield answers from a newer one. */
+export const SHIELD_REJECT = "x-edge-cache-shield-reject";
+/** On the answer: "leader", "follower", "held" (a follower's answer from after its flight) (store in every tier), "follower" (another caller stores KV), "pass", "overloaded", "error". */
 export const SHIELD_ROLE = "x-edge-cache-shield";
 /** Most requests one key's shield holds at once; past it, callers fetch for themselves. */
 export const SHIELD_MAX_WAITERS = 1_000;

@@ -73,6 +73,57 @@ describe("the origin shield", () => {
     expect(await origin.count(path)).toBe(2);
   });
 
+  describe("after its flight, the shield holds the answer for locations that cannot see the KV copy yet", () => {
+    /** A location whose KV reads still find nothing (KV caches a miss per location for up to 60 s). */
+    const kvNotYet = (kv: KVNamespace, location: number): KVNamespace =>
+      location === 0
+        ? kv
+        : new Proxy(kv, {
+            get: (target, name) =>
+              name === "getWithMetadata"
+                ? async () => ({ value: null, metadata: null, cacheStatus: null })
+                : (Reflect.get(target, name) as (...a: unknown[]) => unknown).bind(target),
+          });
+    const shortLived = { routes: [{ name: "all", match: { path: "/*" }, ttl: { edge: 10, kv: 60 }, shield: true }] };
+
+    it("a later miss elsewhere costs no origin fetch", async () => {
+      const { sites } = locations(3, { ...SHIELDED, wrapKv: kvNotYet });
+      const path = origin.path();
+      await origin.script(path, { body: "v{n}", headers: MAX_AGE });
+      expect((await sites[0]!.get(path)).cacheStatus).toMatch(/fwd=uri-miss; stored/);
+      for (const s of sites.slice(1)) {
+        const late = await s.get(path);
+        expect(late.text).toBe("v1");
+        expect(late.cacheStatus).toMatch(/fwd=uri-miss; stored.*detail=shield/);
+      }
+      expect(await origin.count(path)).toBe(1);
+    });
+
+    it("a purge since the answer was fetched: the next miss gets a new answer, and later misses share it", async () => {
+      const { clock, sites } = locations(3, { ...SHIELDED, wrapKv: kvNotYet });
+      const path = origin.path();
+      await origin.script(path, { body: "v{n}", headers: MAX_AGE });
+      await sites[0]!.get(path);
+      clock.advance(1);
+      expect((await sites[1]!.purge({ urls: [`${SITE}${path}`] })).status).toBe(200);
+      clock.advance(1);
+      expect((await sites[1]!.get(path)).text).toBe("v2");
+      expect((await sites[2]!.get(path)).text).toBe("v2");
+      expect(await origin.count(path)).toBe(2);
+    });
+
+    it("an answer no longer fresh by the route's rules is not taken from the hold", async () => {
+      const { clock, sites } = locations(2, { ...shortLived, wrapKv: kvNotYet });
+      const path = origin.path();
+      await origin.script(path, { body: "v{n}" });
+      await sites[0]!.get(path);
+      clock.advance(11);
+      const late = await sites[1]!.get(path);
+      expect(late.text).toBe("v2");
+      expect(await origin.count(path)).toBe(2);
+    });
+  });
+
   it("uncacheable answers pass straight through: each location gets its own", async () => {
     const { sites } = locations(2, SHIELDED);
     const path = origin.path();
