@@ -7,15 +7,8 @@ import { describe, expect, it } from "vitest";
 import { adminHarness } from "../support/admin-harness";
 import { SITE } from "../support/harness";
 import { origin } from "../support/origin";
+import { until } from "../support/until";
 
-/** Yields until `ready` holds; each round trip to the origin's control API is a real I/O turn, not a sleep. */
-async function until(ready: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await ready()) return;
-    await origin.held("/__nothing__");
-  }
-  throw new Error(`never happened: ${what}`);
-}
 
 describe("a purge issued while the origin is still answering cuts that answer off", () => {
   it.each([

@@ -8,6 +8,7 @@ import { createPurgeStore, PURGE_BOUND_MS, PURGE_REFRESH_MS, PURGE_WAIT_MS } fro
 import { SITE, TestClock } from "../support/harness";
 import { aroundCoordinator, delayedKv, locations } from "../support/locations";
 import { origin } from "../support/origin";
+import { until } from "../support/until";
 
 const EDGE_ONLY = { routes: [{ name: "all", match: { path: "/*" }, ttl: { edge: 600, kv: 0 } }] };
 const MAX_AGE = { "cache-control": "max-age=600" };
@@ -180,8 +181,3 @@ describe("purges through the coordinator, across locations", () => {
     expect(view.verdict(stored, new URL(`${SITE}/not-purged`))).toBe(null);
   }, 60_000);
 });
-
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !done(); i++) await new Promise((r) => setTimeout(r, 1));
-  expect(done()).toBe(true);
-}

@@ -4,14 +4,11 @@ import type { ShieldStub } from "../../src/shield/client";
 import { SITE } from "../support/harness";
 import { aroundShield, locations } from "../support/locations";
 import { origin } from "../support/origin";
+import { until } from "../support/until";
 
 const SHIELDED = { routes: [{ name: "all", match: { path: "/*" }, ttl: { edge: 600, kv: 600 }, shield: true }] };
 const MAX_AGE = { "cache-control": "max-age=600" };
 
-async function until(done: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 2000 && !(await done()); i++) await new Promise((r) => setTimeout(r, 2));
-  expect(await done()).toBe(true);
-}
 
 describe("the origin shield", () => {
   it("a herd across 4 locations, 5 requests each, costs the origin one fetch", async () => {
