@@ -29,14 +29,28 @@ export function npmStart(args: string[], env: NodeJS.ProcessEnv = {}): Started {
   return { child, output: () => out, exited };
 }
 
-/** Polls the runner's output for its banner; an end-to-end test may wait on a real process. */
+/** Waits for the runner's banner on its output (an end-to-end test waits on a real process). */
 export async function untilRunning(s: Started, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!/edge-cache is running at/.test(s.output())) {
-    if (s.child.exitCode !== null) throw new Error(`npm start exited ${s.child.exitCode}:\n${s.output()}`);
-    if (Date.now() > deadline) throw new Error(`npm start not ready in time:\n${s.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const ready = /edge-cache is running at/;
+  if (ready.test(s.output())) return;
+  if (s.child.exitCode !== null) throw new Error(`npm start exited ${s.child.exitCode}:\n${s.output()}`);
+  await new Promise<void>((resolve, reject) => {
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      s.child.stdout!.off("data", check);
+      s.child.stderr!.off("data", check);
+      s.child.off("exit", exit);
+      if (err) reject(err);
+      else resolve();
+    };
+    const check = () => ready.test(s.output()) && done();
+    const exit = (code: number | null) => done(new Error(`npm start exited ${code}:\n${s.output()}`));
+    const timer = setTimeout(() => done(new Error(`npm start not ready in time:\n${s.output()}`)), timeoutMs);
+    // After the output handlers of `start`, so the banner is already in s.output().
+    s.child.stdout!.on("data", check);
+    s.child.stderr!.on("data", check);
+    s.child.once("exit", exit);
+  });
 }
 
 export async function stop(s: Started | undefined): Promise<void> {
