@@ -25,8 +25,10 @@ export interface ShieldAsk {
   reject?: number;
 }
 
-/** `sentAt`: when the origin was asked for this answer (the flight's first caller; never later than ours). */
-/** `held`: the answer is one the shield kept after its flight, not a live one. */
+/**
+ * `sentAt`: when the origin was asked for this answer (the flight's first caller; never
+ * later than ours); `generation`: its flight; `held`: kept by the shield after its flight.
+ */
 export type ShieldClient = (
   key: string,
   ask: ShieldAsk,
