@@ -38,48 +38,35 @@ export function unauthorized(): Response {
   );
 }
 
+type Refusal = Extract<AuthVerdict, { ok: false }>;
+
+/** A refusal that says what is wrong with the deployment or the request (not a guessed token). */
+function refuse(reason: Refusal["reason"], status: number, error: string, message: string): Refusal {
+  return { ok: false, reason, fingerprint: null, response: jsonResponse({ error, message }, status) };
+}
+
 /** Checks an admin request's credentials against the configured token. */
 export async function authorize(request: Request, url: URL, configured: string | undefined): Promise<AuthVerdict> {
   if (!configured || configured.trim() === "") {
-    return {
-      ok: false,
-      reason: "disabled",
-      fingerprint: null,
-      response: jsonResponse(
-        {
-          error: "admin-disabled",
-          message: "The admin API is disabled because no ADMIN_TOKEN is configured. Set one with `wrangler secret put ADMIN_TOKEN` (locally: `npm start -- --admin-token TOKEN`).",
-        },
-        403,
-      ),
-    };
+    return refuse(
+      "disabled",
+      403,
+      "admin-disabled",
+      "The admin API is disabled because no ADMIN_TOKEN is configured. Set one with `wrangler secret put ADMIN_TOKEN` (locally: `npm start -- --admin-token TOKEN`).",
+    );
   }
   const weak = weakTokenMessage(configured);
   if (weak !== null) {
-    return {
-      ok: false,
-      reason: "weak-token",
-      fingerprint: null,
-      response: jsonResponse(
-        { error: "admin-token-too-short", message: `The admin API is disabled: ${weak}. Set a longer one with \`wrangler secret put ADMIN_TOKEN\`.` },
-        403,
-      ),
-    };
+    return refuse("weak-token", 403, "admin-token-too-short", `The admin API is disabled: ${weak}. Set a longer one with \`wrangler secret put ADMIN_TOKEN\`.`);
   }
   const inQuery = [...url.searchParams.keys()].find((k) => TOKEN_PARAMS.includes(k.toLowerCase()));
   if (inQuery !== undefined) {
-    return {
-      ok: false,
-      reason: "token-in-query",
-      fingerprint: null,
-      response: jsonResponse(
-        {
-          error: "token-in-query",
-          message: `Credentials are not accepted in the URL (parameter "${inQuery}"): URLs end up in logs and browser history. Send "Authorization: Bearer <token>" instead, and rotate the token if it was a real one.`,
-        },
-        400,
-      ),
-    };
+    return refuse(
+      "token-in-query",
+      400,
+      "token-in-query",
+      `Credentials are not accepted in the URL (parameter "${inQuery}"): URLs end up in logs and browser history. Send "Authorization: Bearer <token>" instead, and rotate the token if it was a real one.`,
+    );
   }
   const header = request.headers.get("authorization") ?? "";
   const match = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
