@@ -4,14 +4,11 @@
  * sent as a CMS plugin sends it. Every URL carries a per-run query (wrangler's local
  * state persists between runs).
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, npmStart, stop, untilRunning, type Started } from "../support/local-server";
+import { startWithRules, type Local } from "../support/local-server";
 
 const RUN = `run=${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
@@ -24,9 +21,8 @@ async function send(url: string, init: { method?: string; headers?: Record<strin
 }
 
 describe("npm start: device keys and PURGE", () => {
-  let s: Started | undefined;
+  let local: Local | undefined;
   let origin: http.Server | undefined;
-  let dir = "";
   let base = "";
   const seen: { method: string; device: string | undefined }[] = [];
 
@@ -38,18 +34,16 @@ describe("npm start: device keys and PURGE", () => {
       res.end(`page for ${device ?? "nobody"} #${seen.length}`);
     });
     await new Promise<void>((r) => origin!.listen(0, "127.0.0.1", () => r()));
-    dir = await mkdtemp(path.join(os.tmpdir(), "edge-cache-e2e13-"));
-    const rules = path.join(dir, "rules.json");
-    await writeFile(rules, JSON.stringify({ version: 1, routes: [{ name: "pages", match: { path: "/*" }, ttl: { edge: 300 }, key: { device: true } }] }));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    s = npmStart(["--origin", `http://127.0.0.1:${(origin.address() as AddressInfo).port}`, "--rules", rules, "--port", String(port), "--admin-token", TOKEN]);
-    await untilRunning(s);
+    local = await startWithRules(
+      `http://127.0.0.1:${(origin.address() as AddressInfo).port}`,
+      { version: 1, routes: [{ name: "pages", match: { path: "/*" }, ttl: { edge: 300 }, key: { device: true } }] },
+      { args: ["--admin-token", TOKEN] },
+    );
+    base = local.base;
   });
   afterAll(async () => {
-    await stop(s);
+    await local?.close();
     await new Promise((r) => origin?.close(r));
-    await rm(dir, { recursive: true, force: true });
   });
 
   it("keeps one copy per device class, the origin told which by CF-Device-Type", async () => {

@@ -7,12 +7,9 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { Pool } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, npmStart, stop, untilRunning, workerdRssMb, type Started } from "../support/local-server";
+import { startWithRules, workerdRssMb, type Local } from "../support/local-server";
 
 const REQUESTS = 20_000;
 const CONCURRENCY = 100;
@@ -45,8 +42,7 @@ function soakOrigin() {
 
 describe("soak: 20,000 requests, 100 concurrent, mixed answers and purges", () => {
   let server: http.Server;
-  let s: Started | undefined;
-  let dir = "";
+  let local: Local | undefined;
   let base = "";
 
   beforeAll(async () => {
@@ -56,26 +52,14 @@ describe("soak: 20,000 requests, 100 concurrent, mixed answers and purges", () =
     server.keepAliveTimeout = 120_000;
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const originUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    dir = await mkdtemp(path.join(os.tmpdir(), "soak-"));
-    const rules = path.join(dir, "rules.json");
-    await writeFile(
-      rules,
-      JSON.stringify({
-        version: 1,
-        defaults: { ttl: { edge: 300 }, bypass: { cookies: ["session*"] } },
-        routes: [{ name: "all", match: { path: "/*" } }],
-      }),
-    );
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    s = npmStart(["--origin", originUrl, "--rules", rules, "--port", String(port), "--admin-token", TOKEN, "--fresh"]);
-    await untilRunning(s);
+    const rules = { version: 1, defaults: { ttl: { edge: 300 }, bypass: { cookies: ["session*"] } }, routes: [{ name: "all", match: { path: "/*" } }] };
+    local = await startWithRules(originUrl, rules, { args: ["--admin-token", TOKEN, "--fresh"] });
+    base = local.base;
   });
 
   afterAll(async () => {
-    await stop(s);
+    await local?.close();
     await new Promise((r) => server?.close(r));
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it("never answers with another key's or user's body, never truncates, memory stays flat", async () => {
@@ -118,7 +102,7 @@ describe("soak: 20,000 requests, 100 concurrent, mixed answers and purges", () =
     async function worker(): Promise<void> {
       while (next < REQUESTS && Date.now() - started < 240_000) {
         const i = next++;
-        if (i === 5_000) rssAfterWarmup = workerdRssMb(s!);
+        if (i === 5_000) rssAfterWarmup = workerdRssMb(local!.started);
         try {
           await one(i);
         } catch (err) {
@@ -127,7 +111,7 @@ describe("soak: 20,000 requests, 100 concurrent, mixed answers and purges", () =
       }
     }
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    const rssEnd = workerdRssMb(s!);
+    const rssEnd = workerdRssMb(local!.started);
     await pool.close();
 
     expect(next).toBe(REQUESTS);

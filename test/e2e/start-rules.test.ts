@@ -4,22 +4,18 @@
  * ignored while --rules was given). Wrangler's local state persists between runs: the
  * seed is new for each start, so what an earlier run uploaded never serves here.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, npmStart, stop, untilRunning, type Started } from "../support/local-server";
+import { startWithRules, type Local } from "../support/local-server";
 
 const RUN = `run=${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const TOKEN = "rules-e2e-token-0123456789abcdef0123456789";
 
 describe("npm start --rules FILE, then PUT /.edge-cache/rules", () => {
-  let s: Started | undefined;
+  let local: Local | undefined;
   let origin: http.Server | undefined;
-  let dir = "";
   let base = "";
   let originUrl = "";
 
@@ -38,18 +34,12 @@ describe("npm start --rules FILE, then PUT /.edge-cache/rules", () => {
     });
     await new Promise<void>((r) => origin!.listen(0, "127.0.0.1", () => r()));
     originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
-    dir = await mkdtemp(path.join(os.tmpdir(), "edge-cache-start-rules-"));
-    const rules = path.join(dir, "rules.json");
-    await writeFile(rules, JSON.stringify({ version: 1, routes: [{ name: "all", match: { path: "/*" }, ttl: { edge: 300 } }] }));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    s = npmStart(["--origin", originUrl, "--rules", rules, "--port", String(port), "--admin-token", TOKEN]);
-    await untilRunning(s);
+    local = await startWithRules(originUrl, { version: 1, routes: [{ name: "all", match: { path: "/*" }, ttl: { edge: 300 } }] }, { args: ["--admin-token", TOKEN] });
+    base = local.base;
   });
   afterAll(async () => {
-    await stop(s);
+    await local?.close();
     await new Promise((r) => origin?.close(r));
-    await rm(dir, { recursive: true, force: true });
   });
 
   it("serves the file given to npm start, then the upload, at once", async () => {

@@ -11,7 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, npmStart, ROOT, stop, untilRunning, type Started } from "../support/local-server";
+import { freePort, npmStart, ROOT, startWithRules, stop, untilRunning, type Local, type Started } from "../support/local-server";
 
 const RUN = `run=${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
@@ -74,9 +74,8 @@ describe("npm start (demo)", () => {
 });
 
 describe("npm start --origin URL --rules FILE", () => {
-  let s: Started | undefined;
+  let local: Local | undefined;
   let origin: http.Server | undefined;
-  let dir = "";
   let hits = 0;
 
   beforeAll(async () => {
@@ -86,22 +85,20 @@ describe("npm start --origin URL --rules FILE", () => {
       res.end(`custom origin #${hits}`);
     });
     await new Promise<void>((r) => origin!.listen(0, "127.0.0.1", () => r()));
-    dir = await mkdtemp(path.join(os.tmpdir(), "edge-cache-start-"));
-    const rules = path.join(dir, "rules.json");
-    await writeFile(rules, JSON.stringify({ version: 1, routes: [{ name: "all", match: { path: "/*" }, ttl: { edge: 300 } }] }));
-    const port = await freePort();
     const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
-    s = npmStart(["--origin", originUrl, "--rules", rules, "--port", String(port)], { ADMIN_TOKEN: "t0k:en-0123456789abcdef0123456789abcdef" });
-    await untilRunning(s);
+    local = await startWithRules(
+      originUrl,
+      { version: 1, routes: [{ name: "all", match: { path: "/*" }, ttl: { edge: 300 } }] },
+      { env: { ADMIN_TOKEN: "t0k:en-0123456789abcdef0123456789abcdef" } },
+    );
   });
   afterAll(async () => {
-    await stop(s);
+    await local?.close();
     await new Promise((r) => origin?.close(r));
-    await rm(dir, { recursive: true, force: true });
   });
 
   it("puts the Worker in front of that origin with those rules", async () => {
-    const base = /edge-cache is running at (\S+)/.exec(s!.output())![1]!;
+    const base = local!.base;
     const before = hits;
     const first = await get(`${base}/page?${RUN}`);
     const second = await get(`${base}/page?${RUN}`);
@@ -112,11 +109,11 @@ describe("npm start --origin URL --rules FILE", () => {
   });
 
   it("gives the Worker ADMIN_TOKEN from the environment, never printing it", async () => {
-    const base = /edge-cache is running at (\S+)/.exec(s!.output())![1]!;
+    const base = local!.base;
     const res = await get(`${base}/.edge-cache/`, { authorization: "Bearer t0k:en-0123456789abcdef0123456789abcdef" });
     expect(res.status).not.toBe(401);
-    expect(s!.output()).toContain("admin   token set");
-    expect(s!.output()).not.toContain("t0k:en-0123456789abcdef0123456789abcdef");
+    expect(local!.started.output()).toContain("admin   token set");
+    expect(local!.started.output()).not.toContain("t0k:en-0123456789abcdef0123456789abcdef");
   });
 });
 

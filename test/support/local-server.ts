@@ -4,6 +4,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import net, { type AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 
@@ -97,4 +100,32 @@ export function workerdRssMb(s: Started): number {
 
 function readdirNumeric(dir: string): number[] {
   return readdirSync(dir).filter((n) => /^\d+$/.test(n)).map(Number);
+}
+
+export interface Local {
+  started: Started;
+  /** Where it serves: http://127.0.0.1:<port>. */
+  base: string;
+  /** Stops it and removes its rules file. */
+  close(): Promise<void>;
+}
+
+/** `npm start -- --origin ORIGIN --rules FILE` on a free port, with `rules` written to a temporary file; ready when it returns. */
+export async function startWithRules(origin: string, rules: unknown, options: { args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Local> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "edge-cache-e2e-"));
+  const file = path.join(dir, "rules.json");
+  await writeFile(file, JSON.stringify(rules));
+  const port = await freePort();
+  const started = npmStart(["--origin", origin, "--rules", file, "--port", String(port), ...(options.args ?? [])], options.env);
+  const close = async () => {
+    await stop(started);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await untilRunning(started);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { started, base: `http://127.0.0.1:${port}`, close };
 }
