@@ -19,7 +19,7 @@ import { systemClock, within, type Clock } from "../clock";
 import type { CoordinatorApi } from "../coordinator/client";
 import { createSnapshot } from "../coordinator/snapshot";
 import { PurgeTable, type PurgedEntry, type Verdict } from "./index-table";
-import type { PurgeCopyMeta, RecentPurge, Recorded } from "./log";
+import type { PurgeCopyMeta, PurgeInput, RecentPurge, Recorded } from "./log";
 import { parsePurgeState, type PurgeRecords, type PurgeTarget } from "./records";
 
 export {
@@ -49,15 +49,8 @@ const MAX_DELTAS = 6;
 /** How often an isolate drops rows past the horizon. */
 const PRUNE_EVERY_MS = 10 * 60_000;
 
-/** One purge to record (the store adds the site). */
-export interface Purge {
-  target: PurgeTarget;
-  soft: boolean;
-  /** The caller's time, ms since epoch (the coordinator never records an earlier one). */
-  at: number;
-  /** How long records matter: `purgeHorizonMs(rules)`. */
-  horizonMs: number;
-}
+/** One purge to record (the store adds the site; `horizonMs` is `purgeHorizonMs(rules)`). */
+export type Purge = Omit<PurgeInput, "site">;
 
 /** What a request checks an entry against. */
 export interface PurgeView {

@@ -73,6 +73,24 @@ export function createIsolateStats(options: StatsOptions): IsolateStats {
   let flushing: Promise<void> | null = null;
   let warned = false;
 
+  /**
+   * The site's figure from the coordinator, asked after this isolate's own latest
+   * counts are flushed (so what it just served shows); null: use this isolate's own.
+   */
+  async function fromSite<T>(op: string, ask: (c: CoordinatorApi) => Promise<T>): Promise<T | null> {
+    const coordinator = options.coordinator?.();
+    if (!coordinator) return null;
+    try {
+      await flush();
+      const site = await within(systemClock, COORDINATOR_TIMEOUT_MS, ask(coordinator), null);
+      if (site) return site;
+      warnOnce(op, "timeout");
+    } catch (err) {
+      warnOnce(op, err);
+    }
+    return null;
+  }
+
   function warnOnce(op: string, err: unknown): void {
     if (!warned) options.log({ msg: "stats-coordinator-error", op, error: err instanceof Error ? err.message : String(err) });
     warned = true;
@@ -138,33 +156,14 @@ export function createIsolateStats(options: StatsOptions): IsolateStats {
       if (options.coordinator) pending.kvWrite(route, options.now());
     },
     async answer(window) {
-      const coordinator = options.coordinator?.();
-      if (coordinator) {
-        try {
-          // This isolate's latest counts first, so that what it just served shows.
-          await flush();
-          const site = await within(systemClock, COORDINATOR_TIMEOUT_MS, coordinator.statsRead(window, options.now()), null);
-          if (site) return site;
-          warnOnce("read", "timeout");
-        } catch (err) {
-          warnOnce("read", err);
-        }
-      }
+      const site = await fromSite("read", (c) => c.statsRead(window, options.now()));
+      if (site) return site;
       const now = options.now();
       return statsAnswer(own.window(now, KEEP_MINUTES), window, "isolate", now);
     },
     async traffic(limit) {
-      const coordinator = options.coordinator?.();
-      if (coordinator) {
-        try {
-          await flush();
-          const site = await within(systemClock, COORDINATOR_TIMEOUT_MS, coordinator.statsSample(limit), null);
-          if (site) return { scope: "site", requests: site };
-          warnOnce("sample", "timeout");
-        } catch (err) {
-          warnOnce("sample", err);
-        }
-      }
+      const site = await fromSite("sample", (c) => c.statsSample(limit));
+      if (site) return { scope: "site", requests: site };
       return { scope: "isolate", requests: recent.slice(-limit).reverse() };
     },
   };
