@@ -28,8 +28,11 @@ export class Flight {
   readonly complete: Promise<Uint8Array[] | null>;
   private settle!: (chunks: Uint8Array[] | null) => void;
 
-  /** @param sentAt when the first caller sent its request (its clock): the answer's request time for every waiter. */
-  constructor(answer: Promise<Response>, readonly sentAt: number, onSettled: () => void) {
+  /**
+   * @param sentAt when the first caller sent its request (its clock): the answer's request time for every waiter.
+   * @param generation which of the key's flights this is (see src/shield/object.ts).
+   */
+  constructor(answer: Promise<Response>, readonly sentAt: number, readonly generation: number, onSettled: () => void) {
     this.changed = this.nextChange();
     this.complete = new Promise((resolve) => (this.settle = resolve));
     this.head = answer.then((res) => this.open(res, onSettled));

@@ -37,7 +37,7 @@ interface Held {
 const tell = (role: string, status = 204) => new Response(null, { status, headers: { [SHIELD_ROLE]: role } });
 
 export class Shield extends DurableObject<WorkerEnv> {
-  private flight: (Flight & { generation: number }) | null = null;
+  private flight: Flight | null = null;
   private held: Held | null = null;
   private generation = 0;
 
@@ -82,35 +82,28 @@ export class Shield extends DurableObject<WorkerEnv> {
     return new Response(body, { status: from.status, headers });
   }
 
-  private start(target: string, incoming: Headers): Flight & { generation: number } {
+  private start(target: string, incoming: Headers): Flight {
     const headers = new Headers(incoming);
     const timeoutMs = Number(headers.get(SHIELD_TIMEOUT)) || 30_000;
     const sentAt = Number(headers.get(SHIELD_SENT)) || Date.now();
     for (const name of [SHIELD_ORIGIN, SHIELD_TIMEOUT, SHIELD_SENT, SHIELD_REJECT]) headers.delete(name);
     const answer = fetchOrigin({ url: new URL(target), method: "GET", headers, body: null, timeoutMs }, systemClock);
-    const generation = ++this.generation;
-    const flight = Object.assign(
-      new Flight(answer, sentAt, () => {
-        if (this.flight === flight) this.flight = null;
-      }),
-      { generation },
-    );
+    const flight: Flight = new Flight(answer, sentAt, ++this.generation, () => {
+      if (this.flight === flight) this.flight = null;
+    });
     void this.holdAfter(flight);
     return flight;
   }
 
   /** Keeps a small, complete, shared answer for late callers; a newer generation replaces it. */
-  private async holdAfter(flight: Flight & { generation: number }): Promise<void> {
+  private async holdAfter(flight: Flight): Promise<void> {
     const [head, chunks] = await Promise.all([flight.head.catch(() => null), flight.complete]);
-    if (!head?.shared || chunks === null || generationIsOld(this.held, flight.generation)) return;
+    // A newer generation's answer may already be held.
+    if (!head?.shared || chunks === null || (this.held !== null && this.held.generation > flight.generation)) return;
     const size = chunks.reduce((n, c) => n + c.byteLength, 0);
     if (size > SHIELD_HOLD_MAX_BODY) return;
     this.held = { generation: flight.generation, sentAt: flight.sentAt, status: head.status, headers: head.headers, length: size, chunks, until: Date.now() + SHIELD_HOLD_MS };
   }
-}
-
-function generationIsOld(held: Held | null, generation: number): boolean {
-  return held !== null && held.generation > generation;
 }
 
 function withRole(res: Response, role: string): Response {
