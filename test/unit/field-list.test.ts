@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { FieldList } from "../../src/http/field-list";
+import { FieldList, headersInit } from "../../src/http/field-list";
 
 describe("FieldList", () => {
   it("reads and edits as the runtime's Headers do (property)", () => {
@@ -21,8 +21,18 @@ describe("FieldList", () => {
           }
         }
         for (const n of ["age", "etag", "set-cookie", "cache-status", "x-a"]) expect(list.get(n), n).toBe(headers.get(n));
-        expect(new Response(null, { headers: list.pairs }).headers.getSetCookie()).toEqual(headers.getSetCookie());
+        // What delivery hands the Response: every field as Headers has it, each Set-Cookie apart (RFC 9110 §5.3).
+        const delivered = new Response(null, { headers: headersInit(list) }).headers;
+        expect([...delivered]).toEqual([...headers]);
+        expect(delivered.getSetCookie()).toEqual(headers.getSetCookie());
       }),
     );
+  });
+
+  it("hands a field named __proto__ to the Response like any other", () => {
+    const list = new FieldList([["__proto__", "x"], ["etag", '"a"']]);
+    const delivered = new Response(null, { headers: headersInit(list) }).headers;
+    expect(delivered.get("__proto__")).toBe("x");
+    expect(delivered.get("etag")).toBe('"a"');
   });
 });
