@@ -1,12 +1,12 @@
 /**
  * The bench's command line and the size of each case per mode:
  *
- *   npm run bench                 the full run (about 6 minutes on 2 cores)
+ *   npm run bench                 the full run (about 11 minutes on 2 cores)
  *   npm run bench -- --quick      every case, smaller, about 70 s (under 2 minutes)
  *   npm run bench -- --smoke      every case, tiny: checks the harness works (the test uses it)
  *
  *   --out FILE        where the JSON goes (default bench/results/latest.json)
- *   --cases a,b       run only these cases (edge-hit, kv-hit, herd, offload, memory, stale,
+ *   --cases a,b       run only these cases (edge-hit, kv-hit, kv-hit-logged, herd, offload, memory, stale,
  *                     locations-herd, purge-race)
  *   --no-nginx        leave nginx out even when it is installed
  *   --entry FILE      the edge-cache Worker entry to bundle (default src/index.ts), e.g.
@@ -14,7 +14,7 @@
  */
 import { parseArgs } from "node:util";
 
-export const CASES = ["edge-hit", "kv-hit", "herd", "offload", "memory", "stale", "locations-herd", "purge-race"] as const;
+export const CASES = ["edge-hit", "kv-hit", "kv-hit-logged", "herd", "offload", "memory", "stale", "locations-herd", "purge-race"] as const;
 export type CaseId = (typeof CASES)[number];
 export type Mode = "full" | "quick" | "smoke";
 

@@ -28,6 +28,7 @@ export interface Results {
   cases: {
     "edge-hit"?: ThroughputResult | { skipped: string };
     "kv-hit"?: ThroughputResult | { skipped: string };
+    "kv-hit-logged"?: ThroughputResult | { skipped: string };
     herd?: HerdResult;
     offload?: OffloadResult & { coordinatorRequests?: number; kvWrites?: Partial<Record<ContenderId, number>> };
     memory?: MemoryResult;
@@ -82,6 +83,7 @@ export function table(r: Results): string {
   };
   throughputRow("1.", r.cases["edge-hit"], "Edge hit");
   throughputRow("2.", r.cases["kv-hit"], "KV hit (edge tier off)");
+  throughputRow("2b.", r.cases["kv-hit-logged"], "KV hit, every request logged");
 
   const h = r.cases.herd;
   if (h) {

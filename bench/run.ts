@@ -21,7 +21,7 @@ import { offloadCase } from "./cases/offload";
 import { BENCH_TOKEN, locationsHerdCase, offloadCounts, purgeRaceCase } from "./cases/locations";
 import { bundleWorker, startWorker } from "./runtime";
 import { prepareStale, staleCase, type StaleSetup } from "./cases/stale";
-import { EDGE_HIT, KV_HIT, throughputCase } from "./cases/throughput";
+import { EDGE_HIT, KV_HIT, KV_HIT_LOGGED, throughputCase } from "./cases/throughput";
 import type { BenchContext } from "./cases/context";
 import { parseBenchArgs, UsageError, type BenchConfig, type CaseId } from "./config";
 import { buildWorkers, LABELS, ROOT, startNginxContender, startWorkerContender, type Contender, type ContenderId } from "./contenders";
@@ -155,6 +155,7 @@ async function main(): Promise<number> {
     }
     results.cases["edge-hit"] = await run("edge-hit", () => throughputCase(ctx, EDGE_HIT));
     results.cases["kv-hit"] = await run("kv-hit", () => throughputCase(ctx, KV_HIT));
+    results.cases["kv-hit-logged"] = await run("kv-hit-logged", () => throughputCase(ctx, KV_HIT_LOGGED));
     results.cases.herd = await run("herd", () => herdCase(ctx, HERD_DELAY_MS));
     results.cases.offload = await run("offload", async () => ({
       ...(await offloadCase(ctx)),

@@ -7,6 +7,11 @@
  *
  *   edge-hit  /hit/*  edge-cache (edge tier) vs the seed Cache API worker (and nginx, for reference)
  *   kv-hit    /kv/*   edge-cache with ttl.edge 0 (KV tier only) vs the seed KV worker
+ *   kv-hit-logged  /kv/logged/*  the same with a log line for every request
+ *
+ * The two hit routes log 1 % of their hits (`"log": 0.01`, errors always), as a busy
+ * route would: one console.log costs a hit about as much CPU as everything else it
+ * does beyond the seed Worker, which logs nothing. kv-hit-logged shows that cost.
  */
 import type { ContenderId } from "../contenders";
 import { closedLoop, fetchOnce, type LoadResult } from "../load";
@@ -45,7 +50,7 @@ export interface ThroughputResult {
 }
 
 interface Spec {
-  name: "edge-hit" | "kv-hit";
+  name: "edge-hit" | "kv-hit" | "kv-hit-logged";
   prefix: string;
   baseline: ContenderId;
   others: ContenderId[];
@@ -54,6 +59,7 @@ interface Spec {
 
 export const EDGE_HIT: Spec = { name: "edge-hit", prefix: "/hit", baseline: "cache-api-worker", others: ["nginx"], goal: 0.9 };
 export const KV_HIT: Spec = { name: "kv-hit", prefix: "/kv", baseline: "kv-worker", others: [], goal: 0.9 };
+export const KV_HIT_LOGGED: Spec = { name: "kv-hit-logged", prefix: "/kv/logged", baseline: "kv-worker", others: [], goal: 0.9 };
 
 export async function throughputCase(ctx: BenchContext, spec: Spec): Promise<ThroughputResult | { skipped: string }> {
   const t = ctx.config.throughput;
