@@ -62,7 +62,7 @@ export interface WorkerBuild {
 }
 
 /** Reads wrangler.jsonc (JSON with comments) for the compatibility date and flags the Worker is deployed with. */
-async function wranglerConfig(): Promise<{ compatibilityDate: string; compatibilityFlags: string[] }> {
+export async function wranglerConfig(): Promise<{ compatibilityDate: string; compatibilityFlags: string[] }> {
   const text = await readFile(path.join(ROOT, "wrangler.jsonc"), "utf8");
   const json = JSON.parse(stripJsonComments(text)) as { compatibility_date?: string; compatibility_flags?: string[] };
   if (!json.compatibility_date) throw new Error("wrangler.jsonc has no compatibility_date");
