@@ -25,10 +25,9 @@ import "urlpattern-polyfill";
 import { ROOT, wranglerConfig } from "./contenders";
 import { closedLoop } from "./load";
 import { bundleWorker, cpuMsOf, startWorker } from "./runtime";
+import { median } from "./stats";
 
 const HEADERS = { "user-agent": "bench-pieces", accept: "*/*", "accept-encoding": "gzip, br" };
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { n: { type: "string", default: "20000" }, rounds: { type: "string", default: "6" } } });

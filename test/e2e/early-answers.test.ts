@@ -16,17 +16,15 @@ const ANSWER_WITHIN_MS = 5_000;
 interface Answer {
   status: number;
   body: string;
-  ms: number;
 }
 
 function send(port: number, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const t0 = Date.now();
     const req = http.request({ host: "127.0.0.1", port, method, path, headers, agent: false }, (res) => {
       let text = "";
       res.setEncoding("utf8");
       res.on("data", (d: string) => (text += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text, ms: Date.now() - t0 }));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
       res.on("error", reject);
     });
     req.setTimeout(ANSWER_WITHIN_MS, () => req.destroy(new Error(`no answer to ${method} ${path} within ${ANSWER_WITHIN_MS} ms`)));

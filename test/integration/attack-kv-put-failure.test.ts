@@ -8,15 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { locations } from "../support/locations";
 import { origin } from "../support/origin";
-
-/** Yields until `ready` holds; each round trip to the origin's control API is a real I/O turn, not a sleep. */
-async function until(ready: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await ready()) return;
-    await origin.held("/__nothing__");
-  }
-  throw new Error(`never happened: ${what}`);
-}
+import { until } from "../support/until";
 
 /** KV as a second writer sees it: a put to a cache key another writer holds fails as KV's per-key limit does. */
 function secondWriterGets429(kv: KVNamespace, location: number): KVNamespace {

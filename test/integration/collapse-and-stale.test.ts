@@ -4,15 +4,7 @@ import { edgeTier } from "../../src/tiers/edge";
 import { storageKey } from "../../src/tiers/two-tier";
 import { harness, SITE, type TestClock } from "../support/harness";
 import { origin } from "../support/origin";
-
-/** Yields until `ready` holds; each round trip to the origin's control API is a real I/O turn, not a sleep. */
-async function until(ready: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await ready()) return;
-    await origin.held("/__nothing__");
-  }
-  throw new Error(`never happened: ${what}`);
-}
+import { until } from "../support/until";
 
 const waitingOn = (clock: TestClock, n: number) => () => clock.waiting >= n;
 

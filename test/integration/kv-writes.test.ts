@@ -8,6 +8,7 @@ import { createWorker } from "../../src/index";
 import type { RouteSettings } from "../../src/rules/types";
 import { drive, originRules, TestClock } from "../support/harness";
 import { origin } from "../support/origin";
+import { until } from "../support/until";
 
 /** Locations over one KV, each with its own Cache API namespace; `puts` lists the entry keys written. */
 function site(defaults: RouteSettings, getGate?: (n: number) => Promise<void>) {
@@ -110,7 +111,7 @@ describe("a lookup that reads KV while the answer is being stored", () => {
     const p = origin.path();
     await origin.script(p, { hold: true, body: "once" });
     const first = a.start(p);
-    for (let i = 0; i < 500 && (await origin.held(p)) === 0; i++);
+    await until(async () => (await origin.held(p)) === 1, "the first request reached the origin");
     const second = a.start(p);
     await origin.release(p);
     expect(await (await first.response).text()).toBe("once");

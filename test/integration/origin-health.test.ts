@@ -6,15 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { harness } from "../support/harness";
 import { origin } from "../support/origin";
-
-/** Yields until `ready` holds; each round trip to the origin's control API is a real I/O turn, not a sleep. */
-async function until(ready: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await ready()) return;
-    await origin.held("/__nothing__");
-  }
-  throw new Error(`never happened: ${what}`);
-}
+import { until } from "../support/until";
 
 const health = { failures: 3, coolOff: 10 };
 

@@ -9,21 +9,28 @@ import { until } from "../support/until";
 const SHIELDED = { routes: [{ name: "all", match: { path: "/*" }, ttl: { edge: 600, kv: 600 }, shield: true }] };
 const MAX_AGE = { "cache-control": "max-age=600" };
 
+/** Keeps the first shield stub the locations ask (one key: one object), to count the waiters on its flight. */
+function watchShield() {
+  let shield: ShieldStub | null = null;
+  return {
+    wrapShield: () => (stub: ShieldStub) => (shield ??= stub),
+    waiters: async () =>
+      shield === null
+        ? 0
+        : runInDurableObject(shield as unknown as DurableObjectStub, (o) => (o as unknown as { flight: { waiters: number } | null }).flight?.waiters ?? 0),
+  };
+}
 
 describe("the origin shield", () => {
   it("a herd across 4 locations, 5 requests each, costs the origin one fetch", async () => {
-    // The shield the leaders ask (one object: one key), to watch it count its waiters.
-    let shield: ShieldStub | null = null;
-    const watch = () => (stub: ShieldStub) => (shield ??= stub);
-    const { sites } = locations(4, { ...SHIELDED, wrapShield: watch });
+    const { wrapShield, waiters } = watchShield();
+    const { sites } = locations(4, { ...SHIELDED, wrapShield });
     const path = origin.path();
     await origin.script(path, { body: "shared body", headers: MAX_AGE, hold: true });
     const started = sites.flatMap((s) => Array.from({ length: 5 }, () => s.start(path)));
     await until(async () => (await origin.held(path)) === 1);
     // Every location's leader has reached the shield before the origin answers.
-    const waiters = () =>
-      runInDurableObject(shield as unknown as DurableObjectStub, (o) => (o as unknown as { flight: { waiters: number } | null }).flight?.waiters ?? 0);
-    await until(async () => shield !== null && (await waiters()) === 4);
+    await until(async () => (await waiters()) === 4);
     await origin.release(path);
     const bodies = await Promise.all(
       started.map(async (s) => {
@@ -41,8 +48,8 @@ describe("the origin shield", () => {
   });
 
   it("a location that joins a flight begun before a purge does not get, or keep, the purged answer", async () => {
-    let shield: ShieldStub | null = null;
-    const { clock, sites } = locations(2, { ...SHIELDED, wrapShield: () => (stub: ShieldStub) => (shield ??= stub) });
+    const { wrapShield, waiters } = watchShield();
+    const { clock, sites } = locations(2, { ...SHIELDED, wrapShield });
     const [a, b] = sites as [(typeof sites)[0], (typeof sites)[0]];
     const path = origin.path();
     await origin.script(path, { body: "before {n}", headers: MAX_AGE, hold: true }, { body: "after {n}", headers: MAX_AGE });
@@ -54,9 +61,7 @@ describe("the origin shield", () => {
     clock.advance(1);
     // B misses after the purge while the old flight still runs.
     const late = b.start(path);
-    const waiters = () =>
-      runInDurableObject(shield as unknown as DurableObjectStub, (o) => (o as unknown as { flight: { waiters: number } | null }).flight?.waiters ?? 0);
-    await until(async () => shield !== null && (await waiters()) === 2);
+    await until(async () => (await waiters()) === 2);
     await origin.release(path);
     // A asked before the purge: the answer begun then is A's.
     expect(await (await early.response).text()).toBe("before 1");
