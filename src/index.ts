@@ -79,7 +79,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
     };
     const purges = createPurgeStore({ site, coordinator, kv: env.CACHE_KV, clock, log });
     const deps: ProxyDeps = {
-      rules: () => rulesSource.rules(),
+      rules: (background) => rulesSource.rules(background),
       tiers,
       collapser,
       clock,
@@ -99,14 +99,20 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
   return {
     async fetch(request, bindings, ctx) {
       const { env, deps, proxy, rulesSource, admin, purgeMethod } = await (wired ??= wire(bindings));
-      // Keeps the rules copy fresh: a refresh this request starts outlives it (waitUntil).
-      void rulesSource.rules(env, (p) => ctx.waitUntil(p));
       const url = new URL(request.url);
+      // Proxied requests refresh the rules as they read them; these two paths may not read them.
+      const refreshRules = () => void rulesSource.rules((p) => ctx.waitUntil(p));
       // Before any rule or check: admin paths never reach the proxy, so never the origin or a cache.
       const adminRoute = adminPath(url.pathname);
-      if (adminRoute !== null) return admin(request, adminRoute, env);
+      if (adminRoute !== null) {
+        refreshRules();
+        return admin(request, adminRoute, env);
+      }
       // Varnish-style purges from CMS plugins: answered here, never passed to the origin.
-      if (request.method === "PURGE") return purgeMethod(request, env);
+      if (request.method === "PURGE") {
+        refreshRules();
+        return purgeMethod(request, env);
+      }
       const tooLarge = requestTooLarge(request);
       if (tooLarge) {
         await discardBody(request.body);

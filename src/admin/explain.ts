@@ -38,7 +38,7 @@ export const explainEndpoint: AdminHandler = async ({ url, env, deps }) => {
   const country = url.searchParams.get("country") ?? undefined;
   if (country !== undefined && !/^[A-Za-z][A-Za-z0-9]$/.test(country)) return bad(`"country" must be a two-letter country code such as DE, got ${JSON.stringify(country)}`);
 
-  const active = await deps.rules.active(env);
+  const active = await deps.rules.active();
   const decision = decide(active.rules, requestUrl, method, headers.headers, country);
   const state =
     decision.outcome === "cache" && decision.key && decision.tiers

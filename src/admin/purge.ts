@@ -23,7 +23,7 @@ export async function runPurge(purge: PurgeRequest, { env, deps }: AdminContext)
   const targets = purge.kind === "everything" ? { everything: true, soft: purge.soft } : { [purge.kind]: purge.values, soft: purge.soft };
   try {
     const answer = await executePurge(
-      { store: deps.purges, tiers: deps.tiers, rules: await deps.rules.rules(env), zone: env, now: deps.now, fetch: deps.fetch },
+      { store: deps.purges, tiers: deps.tiers, rules: await deps.rules.rules(), zone: env, now: deps.now, fetch: deps.fetch },
       purge,
     );
     return { response: jsonResponse(answer), targets, result: answer.warnings.length > 0 ? "ok-with-warnings" : "ok" };

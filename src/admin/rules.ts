@@ -67,7 +67,7 @@ function coordinatorView(status: RulesStatus | null, self: { isolate: string; ac
 export const getRules: AdminHandler = async ({ env, deps }) => {
   // In turn, not at once: the coordinator's view is then read after this isolate's own
   // load (which may be the seed of this start), so the two never contradict each other.
-  const active = await deps.rules.active(env);
+  const active = await deps.rules.active();
   const status = await deps.rules.status();
   return {
     response: jsonResponse({
@@ -84,7 +84,7 @@ export const getRules: AdminHandler = async ({ env, deps }) => {
 
 /** The rules the deployment itself configured (their origins are allowed): fixed or RULES_JSON rules, else the bundled file (never an upload). */
 async function deployedRules(env: WorkerEnv, deps: AdminDeps): Promise<CompiledRules> {
-  const active = await deps.rules.active(env);
+  const active = await deps.rules.active();
   if (active.source === "options" || active.source === "RULES_JSON") return active.rules;
   return (await bundledRules()).rules;
 }
@@ -112,7 +112,7 @@ export const putRules: AdminHandler = async ({ request, env, deps }) => {
   if (origins.length > 0) return refused(origins);
   let result;
   try {
-    result = await deps.rules.upload(env, text.value);
+    result = await deps.rules.upload(text.value);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     return {
@@ -140,7 +140,7 @@ export const putRules: AdminHandler = async ({ request, env, deps }) => {
 
 export const deleteRules: AdminHandler = async ({ env, deps }) => {
   try {
-    const active = await deps.rules.remove(env);
+    const active = await deps.rules.remove();
     return { response: jsonResponse({ removed: true, active: describe(active), propagation: PROPAGATION }), result: "ok" };
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);

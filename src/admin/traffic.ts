@@ -31,7 +31,7 @@ export const tryRulesEndpoint: AdminHandler = async ({ request, env, deps }) => 
   if (!parsed.rules) {
     return { response: jsonResponse({ error: "invalid-rules", message: "The rules file is invalid; nothing was compared.", problems: parsed.problems }, 400), result: "invalid" };
   }
-  const [active, sample] = await Promise.all([deps.rules.rules(env), deps.stats ? deps.stats.traffic(SAMPLE_SIZE) : { scope: "isolate" as const, requests: [] }]);
+  const [active, sample] = await Promise.all([deps.rules.rules(), deps.stats ? deps.stats.traffic(SAMPLE_SIZE) : { scope: "isolate" as const, requests: [] }]);
   const list = sample.requests.flatMap((r) => {
     try {
       return [{ method: r.method, url: new URL(r.url) }];

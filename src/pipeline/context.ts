@@ -28,7 +28,7 @@ interface PurgeCheck {
 
 export interface ProxyDeps {
   /** The rules in force; may consult storage (hot reload), so it may be async. */
-  rules(): CompiledRules | Promise<CompiledRules>;
+  rules(background?: (p: Promise<unknown>) => void): CompiledRules | Promise<CompiledRules>;
   tiers: Tiers;
   collapser: Collapser;
   clock: Clock;

@@ -38,7 +38,8 @@ export function createProxy(deps: ProxyDeps) {
   return async function proxy(request: Request, exec: ExecutionContext, parsed?: URL): Promise<Response> {
     const started = deps.clock.now();
     const t0 = Date.now();
-    const rules = await deps.rules();
+    // A refresh this request starts outlives it (waitUntil).
+    const rules = await deps.rules((p) => exec.waitUntil(p));
     const raw = parsed ?? new URL(request.url);
     // One URL for every decision below: route, bypass, key, origin request, purges, log.
     const url = normalizeUrl(raw);

@@ -69,13 +69,13 @@ export type UploadResult =
 export interface RulesSource {
   /** This isolate's id, as the coordinator lists it. */
   readonly isolate: string;
-  /** The rules for this request; `background` (ctx.waitUntil) keeps a refresh it starts alive. `env`: unused (bindings come at creation). */
-  rules(env?: RulesEnv, background?: (p: Promise<unknown>) => void): Promise<CompiledRules>;
-  active(env?: RulesEnv): Promise<ActiveRules>;
+  /** The rules for this request; `background` (ctx.waitUntil) keeps a refresh it starts alive. */
+  rules(background?: (p: Promise<unknown>) => void): Promise<CompiledRules>;
+  active(): Promise<ActiveRules>;
   /** Validates a rules file and has the coordinator record it; an invalid one is refused with every problem. Rejects when it cannot be recorded. */
-  upload(env: RulesEnv | undefined, text: string): Promise<UploadResult>;
+  upload(text: string): Promise<UploadResult>;
   /** Records a removal: the deployment's own rules serve again. Rejects when it cannot be recorded. */
-  remove(env?: RulesEnv): Promise<ActiveRules>;
+  remove(): Promise<ActiveRules>;
   /** The coordinator's newest version and what each isolate reported; null when it cannot be reached. */
   status(): Promise<RulesStatus | null>;
 }
@@ -125,6 +125,7 @@ export function createRulesSource(options: RulesSourceOptions): RulesSource {
   const clock = options.clock ?? systemClock;
   const isolate = crypto.randomUUID().slice(0, 8);
   let deployedActive: ActiveRules | null = null;
+  let deploying: Promise<ActiveRules> | null = null;
   let seed: RulesSeed | null = null;
   let seeded = false;
   let down = false;
@@ -132,9 +133,12 @@ export function createRulesSource(options: RulesSourceOptions): RulesSource {
   let refusedKey: string | null = null;
   let refusedActive: ActiveRules | null = null;
 
-  /** RULES_JSON (else the bundled file), compiled once; also makes the seed. */
-  async function deployed(): Promise<ActiveRules> {
-    if (deployedActive) return deployedActive;
+  /** RULES_JSON (else the bundled file), compiled once, however many requests ask at once; also makes the seed. */
+  function deployed(): Promise<ActiveRules> {
+    return (deploying ??= compileDeployed());
+  }
+
+  async function compileDeployed(): Promise<ActiveRules> {
     const own = await bundledCompiled();
     if (own.active.refused) logProblems(log, "bundled", own.problems);
     let active = own.active;
@@ -238,8 +242,13 @@ export function createRulesSource(options: RulesSourceOptions): RulesSource {
     firstWaitMs: COORDINATOR_TIMEOUT_MS + 2 * PURGE_READ_TIMEOUT_MS + 100,
   });
 
+  // Rules given as an option never change: their version is worked out once.
+  const fixedActive: Promise<ActiveRules> | null = fixed
+    ? versionOf(JSON.stringify(fixed.source)).then((version): ActiveRules => ({ rules: fixed, source: "options", version, sequence: 0, uploadedAt: null, refused: null }))
+    : null;
+
   async function current(background?: (p: Promise<unknown>) => void): Promise<ActiveRules> {
-    if (fixed) return { rules: fixed, source: "options", version: await versionOf(JSON.stringify(fixed.source)), sequence: 0, uploadedAt: null, refused: null };
+    if (fixedActive) return fixedActive;
     if (deployedActive === null) await deployed();
     return (await snapshot.get(background)).active;
   }
@@ -265,11 +274,11 @@ export function createRulesSource(options: RulesSourceOptions): RulesSource {
 
   return {
     isolate,
-    async rules(_env, background) {
+    async rules(background) {
       return fixed ?? (await current(background)).rules;
     },
     active: () => current(),
-    async upload(_env, text) {
+    async upload(text) {
       const result = parseRulesText(text);
       if (!result.rules) return { ok: false, problems: result.problems };
       const recorded = await record(await versionOf(text), text);
