@@ -5,8 +5,10 @@
  * coordinator says it is a new build, the soft purge of the header's routes applies
  * here at once; other isolates get it with their next purge delta (within 5 s). A
  * coordinator that fails is logged; the isolate then purges locally only if it saw
- * the change itself (it knew an older value), and asks again on the next answer.
+ * the change itself (it knew an older value), and takes that value as the current
+ * build: it asks again on the next value it does not know.
  */
+import { remember } from "../bounded-map";
 import { within, type Clock } from "../clock";
 import type { CoordinatorApi } from "../coordinator/client";
 import type { PurgeStore } from "../purge/state";
@@ -16,17 +18,20 @@ import { FLAP_MS, nextBuild, type BuildRecord } from "./record";
 /** Header names remembered per isolate (a rules file names a few). */
 const MAX_REMEMBERED = 1_000;
 
-export interface BuildSighting {
-  header: string;
-  value: string;
-  /** The routes with this header. */
+/** What a new build of one header reaches: the routes with the header, and how far back purges must reach. */
+export interface BuildScope {
   routes: readonly string[];
   horizonMs: number;
 }
 
+interface BuildSighting extends BuildScope {
+  header: string;
+  value: string;
+}
+
 export interface BuildWatch {
-  /** An origin answer carried `value`; the work (if any) runs in `background`. */
-  seen(s: BuildSighting, background: (p: Promise<unknown>) => void): void;
+  /** An origin answer carried `value` in `header`; `scope` is asked for only when the coordinator is; the work runs in `background`. */
+  seen(header: string, value: string, scope: () => BuildScope, background: (p: Promise<unknown>) => void): void;
 }
 
 export interface BuildWatchOptions {
@@ -43,11 +48,7 @@ export function createBuildWatch(options: BuildWatchOptions): BuildWatch {
   const known = new Map<string, BuildRecord>();
   const asking = new Set<string>();
 
-  const remember = (header: string, record: BuildRecord) => {
-    known.delete(header);
-    known.set(header, record);
-    if (known.size > MAX_REMEMBERED) known.delete(known.keys().next().value as string);
-  };
+  const note = (header: string, record: BuildRecord) => remember(known, header, record, MAX_REMEMBERED);
 
   async function ask(s: BuildSighting): Promise<void> {
     const before = known.get(s.header) ?? null;
@@ -58,25 +59,25 @@ export function createBuildWatch(options: BuildWatchOptions): BuildWatch {
       let record = nextBuild(before, answer.value, clock.now()).record;
       // The coordinator took the value for an old server's: not asked again while that holds.
       if (answer.value !== s.value) record = { ...record, recent: [{ value: s.value, until: clock.now() + FLAP_MS }, ...record.recent].slice(0, 8) };
-      remember(s.header, record);
+      note(s.header, record);
       if (answer.changed) options.purges.applyLocal({ kind: "routes", values: s.routes }, true, answer.at);
     } catch (err) {
       options.log({ msg: "coordinator-unavailable", part: "build", error: err instanceof Error ? err.message : String(err) });
       // Judged here alone, by the same rule: a first value is no change.
       const { record, changed } = nextBuild(before, s.value, clock.now());
-      remember(s.header, record);
+      note(s.header, record);
       if (changed) options.purges.applyLocal({ kind: "routes", values: s.routes }, true, clock.now());
     }
   }
 
   return {
-    seen(s, background) {
-      const record = known.get(s.header);
+    seen(header, value, scope, background) {
+      const record = known.get(header);
       const now = clock.now();
-      if (record && (record.value === s.value || record.recent.some((r) => r.value === s.value && r.until > now))) return;
-      if (asking.has(s.header)) return;
-      asking.add(s.header);
-      background(ask(s).finally(() => asking.delete(s.header)));
+      if (record && (record.value === value || record.recent.some((r) => r.value === value && r.until > now))) return;
+      if (asking.has(header)) return;
+      asking.add(header);
+      background(ask({ header, value, ...scope() }).finally(() => asking.delete(header)));
     },
   };
 }

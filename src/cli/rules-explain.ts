@@ -4,6 +4,7 @@
  */
 import { decide, parseHeaderArgs, type Decision } from "../explain/decide";
 import { DIMENSION_HEADERS } from "../policy/dimensions";
+import { MAX_COOL_OFF_MS } from "../policy/origin-health";
 import type { CompiledRoute, OriginMode } from "../rules/types";
 import { parseCli } from "./cli-args";
 import { CliUsageError, EXIT, type CliIo, type Command } from "./command";
@@ -127,7 +128,7 @@ function formatDecision(d: Decision, rulesFile: string): string {
 
 function healthText(h: CompiledRoute["originHealth"], fallback: string | null): string {
   if (!h) return "off: every request waits for the origin";
-  const down = `down after ${h.failures} failures in a row for ${h.coolOffMs / 1000} s (doubling to 300 s): stale served at once, else 503`;
+  const down = `down after ${h.failures} failures in a row for ${h.coolOffMs / 1000} s (doubling to ${MAX_COOL_OFF_MS / 1000} s): stale served at once, else 503`;
   return fallback ? `${down}; meanwhile ${fallback} is asked` : down;
 }
 

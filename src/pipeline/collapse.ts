@@ -5,6 +5,7 @@
  * not storable they go themselves, and the key is remembered as uncacheable for a
  * short while so that requests do not queue behind every new attempt (hit-for-pass).
  */
+import { remember } from "../bounded-map";
 import { within, type Clock } from "../clock";
 
 export type Outcome = { stored: true } | { stored: false };
@@ -33,6 +34,9 @@ export interface Collapser {
 /** How long a stored flight is remembered for `justStored`: longer than a KV read may take (1.5 s). */
 const JUST_STORED_MS = 2_000;
 
+/** Keys each hint map keeps (they are hints, not a store). */
+const MAX_HINTS = 10_000;
+
 export function createCollapser(clock: Clock): Collapser {
   const inflight = new Map<string, Promise<Outcome>>();
   const uncacheable = new Map<string, number>();
@@ -40,9 +44,7 @@ export function createCollapser(clock: Clock): Collapser {
 
   return {
     markUncacheable(key, until) {
-      uncacheable.set(key, until);
-      // Keep the memo small: it is a hint, not a store.
-      if (uncacheable.size > 10_000) uncacheable.delete(uncacheable.keys().next().value as string);
+      remember(uncacheable, key, until, MAX_HINTS);
     },
     justStored(key, now) {
       const at = stored.get(key);
@@ -74,9 +76,7 @@ export function createCollapser(clock: Clock): Collapser {
           if (inflight.get(key) === promise) inflight.delete(key);
           if (outcome.stored) {
             uncacheable.delete(key);
-            stored.delete(key);
-            stored.set(key, clock.now());
-            if (stored.size > 10_000) stored.delete(stored.keys().next().value as string);
+            remember(stored, key, clock.now(), MAX_HINTS);
           }
           resolve(outcome);
         },

@@ -6,38 +6,25 @@
  * isolate exactly as KV writes are (tiers/kv.ts).
  */
 import { buildCacheKey } from "../policy/cache-key";
-import { invalidationTarget } from "../policy/invalidation";
+import { invalidationRoute } from "../policy/invalidation";
 import type { CompiledRules } from "../rules/types";
-import { KV_WRITE_INTERVAL_MS } from "../tiers/kv";
+import { kvName, kvWriteGate } from "../tiers/kv";
 import { storageKey } from "../tiers/two-tier";
 import type { ProxyDeps } from "./context";
 
-/** Keys remembered per isolate; the oldest goes first past this. */
-const MAX_REMEMBERED = 10_000;
-
 export function createInvalidator(deps: Pick<ProxyDeps, "tiers" | "clock">) {
-  const lastKvDelete = new Map<string, number>();
-
-  /** Whether this key's KV copy may be deleted now (at most once per write interval). */
-  function kvDue(name: string): boolean {
-    const now = deps.clock.now();
-    const last = lastKvDelete.get(name);
-    if (last !== undefined && now - last < KV_WRITE_INTERVAL_MS && now >= last) return false;
-    lastKvDelete.delete(name);
-    lastKvDelete.set(name, now);
-    if (lastKvDelete.size > MAX_REMEMBERED) lastKvDelete.delete(lastKvDelete.keys().next().value as string);
-    return true;
-  }
+  const kvDue = kvWriteGate(deps.clock);
 
   /** Clears what `url` (normalized) can have stored; a no-op where nothing can be. */
   return async function invalidate(rules: CompiledRules, url: URL, request: Request): Promise<void> {
-    const target = invalidationTarget(rules, url);
-    if (!target) return;
-    const key = buildCacheKey(url, request.headers, target.route.key, request.cf?.country);
+    const route = invalidationRoute(rules, url);
+    if (!route) return;
+    // request.cf is built for each request that reads it: read only for a country key (as the proxy does).
+    const key = buildCacheKey(url, request.headers, route.key, route.key.country !== null ? request.cf?.country : undefined);
     const at = await storageKey(key.key, key.parts.host);
     await Promise.all([
-      target.tiers.edge ? deps.tiers.edge.delete(at) : null,
-      target.tiers.kv && kvDue(at.hash) ? deps.tiers.kv.delete(at) : null,
+      route.tiers.edge ? deps.tiers.edge.delete(at) : null,
+      route.tiers.kv && kvDue(kvName(at)) ? deps.tiers.kv.delete(at) : null,
     ]);
   };
 }

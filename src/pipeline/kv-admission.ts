@@ -5,9 +5,10 @@
  * nginx's `proxy_cache_min_uses`); until then it lives in this location's edge tier
  * only, and the Nth request copies the edge entry to KV. Counted per isolate.
  */
+import { remember } from "../bounded-map";
 import { retentionSeconds } from "../policy/freshness";
 import type { ResponseMeta } from "../tiers/entry";
-import type { Found } from "../tiers/two-tier";
+import { storeEntry, type Found } from "../tiers/two-tier";
 import type { Ctx } from "./context";
 
 /**
@@ -27,9 +28,7 @@ export function createHitCounter(max = MAX_COUNTED_KEYS): HitCounter {
     note(key, now, until) {
       const seen = counts.get(key);
       const next = seen && now < seen.until ? { n: seen.n + 1, until: seen.until } : { n: 1, until };
-      counts.delete(key);
-      counts.set(key, next);
-      if (counts.size > max) counts.delete(counts.keys().next().value as string);
+      remember(counts, key, next, max);
       return next.n;
     },
   };
@@ -60,14 +59,7 @@ export function countEdgeHit(c: Ctx, found: Found): Found {
   const n = c.deps.hits!.note(c.primary.key, c.deps.clock.now(), lifetimeEnd(found.meta));
   if (n !== c.route.kv.minHits || !found.body) return found;
   const [forClient, forKv] = found.body.tee();
-  const kv = c.deps.tiers.kv;
-  const seconds = c.route.ttl.kv;
-  c.exec.waitUntil(
-    (async () => {
-      // The variant first, as storeEntry does: an index that points at nothing is a wasted lookup.
-      const ok = await kv.put(found.at, found.meta, forKv, seconds);
-      if (ok && found.vary) await kv.put(c.primary, found.vary, null, seconds);
-    })(),
-  );
+  const plan = { edge: 0, kv: c.route.ttl.kv, edgeMaxBytes: null };
+  c.exec.waitUntil(storeEntry(c.deps.tiers, plan, c.primary, found.vary, found.at, found.meta, forKv));
   return { ...found, body: forClient };
 }

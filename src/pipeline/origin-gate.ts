@@ -4,6 +4,7 @@
  * waits for it. The caller gets an `OriginDownError` at once (stale entry or 503,
  * see miss.ts and revalidate.ts), or the route's `fallbackOrigin` is asked instead.
  */
+import { remember } from "../bounded-map";
 import type { CacheStatus } from "../http/cache-status";
 import { originUrl } from "../http/origin";
 import { errorResponse } from "../http/respond";
@@ -33,11 +34,7 @@ export function createHealthStore(): HealthStore {
     set(origin, state) {
       // Healthy is the default: only origins with something to remember take room.
       if (state === HEALTHY) states.delete(origin);
-      else {
-        states.delete(origin);
-        states.set(origin, state);
-        if (states.size > MAX_ORIGINS) states.delete(states.keys().next().value as string);
-      }
+      else remember(states, origin, state, MAX_ORIGINS);
     },
   };
 }

@@ -61,7 +61,15 @@ export function createProxy(deps: ProxyDeps) {
         // Made on first use (a Vary index found, or the origin asked): a plain hit needs none.
         let sent: Headers | undefined;
         const c: Ctx = {
-          ...{ deps, request, route, rules, exec, target: key.url, primary, dimensions, rec },
+          deps,
+          request,
+          route,
+          rules,
+          exec,
+          target: key.url,
+          primary,
+          dimensions,
+          rec,
           get variantHeaders() {
             return (sent ??= originRequestHeaders(request.headers, route.key, dimensions));
           },

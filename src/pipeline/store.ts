@@ -100,8 +100,9 @@ function noteBuild(c: Ctx, headers: Headers): void {
   const header = c.route.buildHeader;
   const value = header && c.deps.builds ? headers.get(header) : null;
   if (!header || !value) return;
-  const sighting = { header, value, routes: buildRoutes(c.rules.routes, header), horizonMs: purgeHorizonMs(c.rules) };
-  c.deps.builds!.seen(sighting, (p) => c.exec.waitUntil(p));
+  // The scope is worked out only when the watch asks the coordinator: almost every answer carries the known build.
+  const scope = () => ({ routes: buildRoutes(c.rules.routes, header), horizonMs: purgeHorizonMs(c.rules) });
+  c.deps.builds!.seen(header, value, scope, (p) => c.exec.waitUntil(p));
 }
 
 /** The store verdict for an origin answer to this request (all the checks live in policy/storable). */

@@ -7,18 +7,15 @@
  * not cost one per request on a route that could never have stored anything. Pure.
  */
 import { matchRoute } from "../rules/match";
-import type { CompiledRoute, CompiledRules, RouteTiers } from "../rules/types";
+import type { CompiledRoute, CompiledRules } from "../rules/types";
 
-export interface InvalidationTarget {
-  /** The route that stores the URL's GET answers: its key settings build the key to clear. */
-  route: CompiledRoute;
-  tiers: RouteTiers;
-}
-
-/** Where `url` (normalized) can have a stored answer, or null when nowhere. */
-export function invalidationTarget(rules: CompiledRules, url: URL): InvalidationTarget | null {
+/**
+ * The route that stores `url`'s GET answers (its key settings build the key to clear,
+ * its tiers say where), or null when nothing can be stored for it.
+ */
+export function invalidationRoute(rules: CompiledRules, url: URL): CompiledRoute | null {
   const { route } = matchRoute(rules, url, "GET");
   if (!route || route.bypass.always || route.bypass.methods.includes("GET")) return null;
   if (!route.tiers.edge && !route.tiers.kv) return null;
-  return { route, tiers: route.tiers };
+  return route;
 }

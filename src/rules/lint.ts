@@ -110,9 +110,8 @@ const LINTS: Lint[] = [
   function fallbackWithoutHealth(rules) {
     return eachStoringRoute(rules, (route, i) => {
       if (route.fallbackOrigin === null || route.originHealth !== null) return null;
-      const own = rules.source.routes[i];
-      const path = own && Object.hasOwn(own, "fallbackOrigin") ? at(at("$.routes", i), "fallbackOrigin") : at("$.routes", i);
-      return warning(path, `route "${route.name}" has a fallbackOrigin but originHealth is false: the origin is never taken for down, so the fallback is never asked`, 'remove "originHealth": false, or the fallbackOrigin');
+      // Only a route can name a fallbackOrigin (defaults refuse it): the field is the route's own.
+      return warning(at(at("$.routes", i), "fallbackOrigin"), `route "${route.name}" has a fallbackOrigin but originHealth is false: the origin is never taken for down, so the fallback is never asked`, 'remove "originHealth": false, or the fallbackOrigin');
     });
   },
   function shadowsLaterRoute(rules) {

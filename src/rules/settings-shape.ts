@@ -7,6 +7,7 @@ import {
   bool, checkObject, cookieGlob, cookieName, headerName, integer, isObject, methodName, oneOf,
   positiveSeconds, queryGlob, seconds, stringList, type Checker, type ItemTest,
 } from "./check";
+import { MAX_COOL_OFF_MS } from "../policy/origin-health";
 import { at, jsonType } from "./report";
 import type { BypassConditions, CountryGroups, KeySettings, KvSettings, OriginHealthSettings, RouteSettings, SizeSettings, TtlSettings } from "./types";
 
@@ -169,7 +170,7 @@ const originMode = oneOf(["respect", "override", "fallback"], (v) =>
 );
 
 /** The cool-off doubles up to this while the origin stays down (README "Origin health"). */
-export const MAX_COOL_OFF_SECONDS = 300;
+export const MAX_COOL_OFF_SECONDS = MAX_COOL_OFF_MS / 1000;
 
 export const ORIGIN_HEALTH_SHAPE: ShapeOf<OriginHealthSettings> = {
   failures: (v, p, r) => {

@@ -14,6 +14,7 @@
  * keeps the last report of each in memory (it is a view, not state: lost on restart,
  * rebuilt within one refresh period).
  */
+import { remember } from "../bounded-map";
 import { metaNumber, metaText, setMeta } from "../coordinator/meta";
 
 export const RULES_TABLES: readonly string[] = [
@@ -126,10 +127,7 @@ export function rulesCopy(sql: SqlStorage): RulesCopy | null {
 }
 
 export function noteIsolate(isolates: Map<string, IsolateReport & { seenAt: number }>, report: IsolateReport, now: number): void {
-  isolates.delete(report.isolate);
-  isolates.set(report.isolate, { ...report, seenAt: now });
-  // Oldest report first (Map keeps insertion order): drop it past the cap.
-  if (isolates.size > MAX_ISOLATES) isolates.delete(isolates.keys().next().value!);
+  remember(isolates, report.isolate, { ...report, seenAt: now }, MAX_ISOLATES);
 }
 
 export function rulesStatus(sql: SqlStorage, isolates: Map<string, IsolateReport & { seenAt: number }>, now: number): RulesStatus {

@@ -5,6 +5,7 @@
  * metadata (many headers, a long key) goes in an envelope in the value instead
  * (metadata then body, see entry.ts). Both are read and written as streams.
  */
+import { remember } from "../bounded-map";
 import { systemClock, within, type Clock } from "../clock";
 import { checkMeta, envelope, openEnvelope, type EntryMeta } from "./entry";
 import { consoleLog, logTierError, type StorageKey, type Tier, type TierLog } from "./tier";
@@ -53,10 +54,23 @@ const KV_READ_TIMEOUT_MS = 1500;
 /** KV accepts one write per second per key; more gets 429. */
 export const KV_WRITE_INTERVAL_MS = 1000;
 
+/**
+ * Per isolate: whether a write (a put or a delete) to `name` may go now, at most one
+ * per key per write interval. A later one is dropped: the write just made is as good.
+ */
+export function kvWriteGate(clock: Clock): (name: string) => boolean {
+  const last = new Map<string, number>();
+  return (name) => {
+    const now = clock.now();
+    const at = last.get(name);
+    if (at !== undefined && now - at < KV_WRITE_INTERVAL_MS && now >= at) return false;
+    remember(last, name, now, 10_000);
+    return true;
+  };
+}
+
 export function kvTier(kv: KVNamespace, clock: Clock = systemClock, log: TierLog = consoleLog): Tier {
-  // Per isolate: the last write per key, so a hot key is written at most once a second
-  // (the later writes are dropped: the entry just written is as good).
-  const lastWrite = new Map<string, number>();
+  const writeDue = kvWriteGate(clock);
   /**
    * After a failed put: a streamed write cut off part-way may leave a partial value
    * (the local simulator does; KV itself commits a put whole or not at all), and a
@@ -111,14 +125,10 @@ export function kvTier(kv: KVNamespace, clock: Clock = systemClock, log: TierLog
           return false;
         }
         const name = kvName(at);
-        const now = clock.now();
-        const last = lastWrite.get(name);
-        if (last !== undefined && now - last < KV_WRITE_INTERVAL_MS && now >= last) {
+        if (!writeDue(name)) {
           await body?.cancel();
           return false;
         }
-        lastWrite.set(name, now);
-        if (lastWrite.size > 10_000) lastWrite.delete(lastWrite.keys().next().value as string);
         // An unknown length is counted on the way, so a body too large for KV aborts the write.
         const bounded = body && (meta.kind === "response" && meta.size !== null ? body : limit(body, KV_MAX_BODY));
         const inline: KvMetadata = { v: 1, w: writer, m: meta };
