@@ -32,6 +32,15 @@ export const systemClock: Clock = {
   },
 };
 
+/** `work`'s value, or a rejection ("no answer in N ms", or `what` in place of "no answer") when the timer fires first. */
+export async function answerWithin<T>(clock: Clock, ms: number, work: Promise<T>, what = "no answer"): Promise<T> {
+  const got = await within(clock, ms, work, TIMED_OUT);
+  if (got === TIMED_OUT) throw new Error(`${what} in ${ms} ms`);
+  return got as T;
+}
+
+const TIMED_OUT: unique symbol = Symbol("timed out");
+
 /** Resolves with `work`'s value, or with `onTimeout` when the timer fires first. */
 export async function within<T, U>(clock: Clock, ms: number, work: Promise<T>, onTimeout: U): Promise<T | U> {
   const timer = clock.timer(ms);

@@ -9,10 +9,10 @@
  * build: it asks again on the next value it does not know.
  */
 import { remember } from "../bounded-map";
-import { within, type Clock } from "../clock";
+import { answerWithin, type Clock } from "../clock";
 import type { CoordinatorApi } from "../coordinator/client";
 import type { PurgeStore } from "../purge/state";
-import { COORDINATOR_TIMEOUT_MS } from "../purge/state";
+import { COORDINATOR_WRITE_TIMEOUT_MS } from "../purge/state";
 import { FLAP_MS, nextBuild, type BuildRecord } from "./record";
 
 /** Header names remembered per isolate (a rules file names a few). */
@@ -54,8 +54,7 @@ export function createBuildWatch(options: BuildWatchOptions): BuildWatch {
     const before = known.get(s.header) ?? null;
     try {
       const call = options.coordinator().recordBuild({ site: options.site, header: s.header, value: s.value, routes: s.routes, at: clock.now(), horizonMs: s.horizonMs });
-      const answer = await within(clock, COORDINATOR_TIMEOUT_MS * 5, call, null);
-      if (answer === null) throw new Error(`no answer in ${COORDINATOR_TIMEOUT_MS * 5} ms`);
+      const answer = await answerWithin(clock, COORDINATOR_WRITE_TIMEOUT_MS, call);
       let record = nextBuild(before, answer.value, clock.now()).record;
       // The coordinator took the value for an old server's: not asked again while that holds.
       if (answer.value !== s.value) record = { ...record, recent: [{ value: s.value, until: clock.now() + FLAP_MS }, ...record.recent].slice(0, 8) };

@@ -45,6 +45,8 @@ export class Coordinator extends DurableObject<WorkerEnv> {
   /** What each isolate last said it serves (rules): a view kept in memory, see src/rules/versions.ts. */
   private readonly isolates = new Map<string, IsolateReport & { seenAt: number }>();
   private legacyRules: Promise<void> | null = null;
+  /** Set once the import is known to be done: every isolate polls every 2 s, and the flag saves each poll a read. */
+  private legacyDone = false;
 
   constructor(ctx: DurableObjectState, env: WorkerEnv) {
     super(ctx, env);
@@ -122,7 +124,8 @@ export class Coordinator extends DurableObject<WorkerEnv> {
    * version, so upgrading never drops the rules that serve. One call at a time does it.
    */
   private importLegacyRules(site: string): Promise<void> {
-    if (metaNumber(this.sql, "rules_legacy") === 1) return Promise.resolve();
+    if (!this.legacyDone) this.legacyDone = metaNumber(this.sql, "rules_legacy") === 1;
+    if (this.legacyDone) return Promise.resolve();
     this.legacyRules ??= (async () => {
       const legacy = parseLegacyRules(await this.env.CACHE_KV.get(LEGACY_RULES_KEY, { type: "text" }));
       if (metaNumber(this.sql, "rules_legacy") === 1) return;

@@ -15,7 +15,7 @@
  * one line. A purge is only ever recorded by the coordinator: if it cannot be, the
  * purge applies in this isolate and the caller is told to send it again.
  */
-import { systemClock, within, type Clock } from "../clock";
+import { answerWithin, systemClock, within, type Clock } from "../clock";
 import type { CoordinatorApi } from "../coordinator/client";
 import { createSnapshot } from "../coordinator/snapshot";
 import { PurgeTable, type PurgedEntry, type Verdict } from "./index-table";
@@ -42,6 +42,8 @@ export const PURGE_REFRESH_MS = 2_000;
 export const PURGE_BOUND_MS = 5_000;
 export const PURGE_WAIT_MS = 300;
 export const COORDINATOR_TIMEOUT_MS = 1_000;
+/** A write to the coordinator (a purge, a rules upload, a build) may take longer than a read. */
+export const COORDINATOR_WRITE_TIMEOUT_MS = COORDINATOR_TIMEOUT_MS * 5;
 /** A KV read that takes longer counts as failed: the last known state serves. */
 export const PURGE_READ_TIMEOUT_MS = 1_500;
 /** At most this many deltas in one refresh (50,000 rows each): a cold isolate loads 250,000 rows in 5. */
@@ -91,8 +93,7 @@ export function createPurgeStore(options: PurgeStoreOptions): PurgeStore {
     let table = previous ?? new PurgeTable();
     const api = options.coordinator();
     for (let i = 0; i < MAX_DELTAS; i++) {
-      const delta = await within(clock, COORDINATOR_TIMEOUT_MS, api.purgesSince(table.sequence), null);
-      if (delta === null) throw new Error(`no answer in ${COORDINATOR_TIMEOUT_MS} ms`);
+      const delta = await answerWithin(clock, COORDINATOR_TIMEOUT_MS, api.purgesSince(table.sequence));
       // The coordinator knows less than we do (its storage was reset): start again from what it has.
       if (delta.sequence < table.sequence) table = new PurgeTable();
       table.addRows(delta.rows);
@@ -111,8 +112,7 @@ export function createPurgeStore(options: PurgeStoreOptions): PurgeStore {
   async function fromKv(previous: PurgeTable | null): Promise<PurgeTable> {
     const table = previous ?? new PurgeTable();
     const got = options.kv.getWithMetadata<PurgeCopyMeta>(purgeCopyKey(options.site), { type: "arrayBuffer" });
-    const copy = await within(clock, PURGE_READ_TIMEOUT_MS, got, null);
-    if (copy === null) throw new Error(`no answer from KV in ${PURGE_READ_TIMEOUT_MS} ms`);
+    const copy = await answerWithin(clock, PURGE_READ_TIMEOUT_MS, got, "no answer from KV");
     if (copy.value && copy.metadata?.v === 2) {
       if (copy.metadata.sequence > table.sequence) {
         table.addRows(new Float64Array(copy.value));
@@ -175,8 +175,7 @@ export function createPurgeStore(options: PurgeStoreOptions): PurgeStore {
     async record(purge) {
       let recorded: Recorded | null;
       try {
-        recorded = await within(clock, COORDINATOR_TIMEOUT_MS * 5, options.coordinator().recordPurge({ ...purge, site: options.site }), null);
-        if (recorded === null) throw new Error(`no answer in ${COORDINATOR_TIMEOUT_MS * 5} ms`);
+        recorded = await answerWithin(clock, COORDINATOR_WRITE_TIMEOUT_MS, options.coordinator().recordPurge({ ...purge, site: options.site }));
       } catch (err) {
         log({ msg: "coordinator-unavailable", part: "purge-record", error: message(err) });
         local().apply(purge.target, purge.soft, purge.at);
@@ -187,8 +186,7 @@ export function createPurgeStore(options: PurgeStoreOptions): PurgeStore {
     },
     applyLocal: (target, soft, at) => local().apply(target, soft, at),
     async recent(limit) {
-      const got = await within(clock, COORDINATOR_TIMEOUT_MS * 5, options.coordinator().recentPurges(limit), null);
-      if (got === null) throw new Error(`no answer in ${COORDINATOR_TIMEOUT_MS * 5} ms`);
+      const got = await answerWithin(clock, COORDINATOR_WRITE_TIMEOUT_MS, options.coordinator().recentPurges(limit));
       return got;
     },
   };

@@ -20,11 +20,11 @@
  * is logged and shown by `GET /.edge-cache/rules`.
  */
 import bundled from "../../config/routes.json";
-import { systemClock, within, type Clock } from "../clock";
+import { answerWithin, systemClock, within, type Clock } from "../clock";
 import type { CoordinatorApi } from "../coordinator/client";
 import { createSnapshot } from "../coordinator/snapshot";
 import { sha256Hex } from "../policy/digest";
-import { COORDINATOR_TIMEOUT_MS, PURGE_BOUND_MS, PURGE_READ_TIMEOUT_MS, PURGE_REFRESH_MS, PURGE_WAIT_MS } from "../purge/state";
+import { COORDINATOR_TIMEOUT_MS, COORDINATOR_WRITE_TIMEOUT_MS, PURGE_BOUND_MS, PURGE_READ_TIMEOUT_MS, PURGE_REFRESH_MS, PURGE_WAIT_MS } from "../purge/state";
 import { parseRules, parseRulesText } from "./parse";
 import type { CompiledRules, Problem } from "./types";
 import { LEGACY_RULES_KEY, parseLegacyRules, parseRulesCopy, type RulesRecord, type RulesSeed, type RulesStatus } from "./versions";
@@ -37,8 +37,6 @@ export const rulesCopyKey = (site: string) => `rules:v2:${site}`;
 export const RULES_REFRESH_MS = PURGE_REFRESH_MS;
 /** The propagation bound: no isolate serves a copy older than this without asking first. */
 export const RULES_BOUND_MS = PURGE_BOUND_MS;
-/** An upload waits this long for the coordinator to record it. */
-const RECORD_TIMEOUT_MS = COORDINATOR_TIMEOUT_MS * 5;
 
 type Log = (line: Record<string, unknown>) => void;
 
@@ -179,8 +177,7 @@ export function createRulesSource(options: RulesSourceOptions): RulesSource {
     const report = { site, isolate, sequence: previous?.active.sequence ?? 0, version: previous?.active.version ?? null, source: previous?.active.source ?? "none" };
     const seeding = seed !== null && !seeded;
     const call = seeding ? api.seedRules(seed!, since, report) : api.rulesSince(since, report);
-    const delta = await within(clock, COORDINATOR_TIMEOUT_MS, call, null);
-    if (delta === null) throw new Error(`no answer in ${COORDINATOR_TIMEOUT_MS} ms`);
+    const delta = await answerWithin(clock, COORDINATOR_TIMEOUT_MS, call);
     // A coordinator that knows less than we saw has lost its storage: seed it again next time.
     seeded = seeding || (seeded && delta.sequence >= since);
     if (delta.latest) return { active: await fromRecord(delta.latest, "coordinator", previous), via: "coordinator" };
@@ -258,8 +255,7 @@ export function createRulesSource(options: RulesSourceOptions): RulesSource {
     if (!coordinator) throw new Error("no coordinator is bound (COORDINATOR)");
     let recorded: RulesRecord | null;
     try {
-      recorded = await within(clock, RECORD_TIMEOUT_MS, coordinator().putRules({ site, version, text, at: clock.now() }), null);
-      if (recorded === null) throw new Error(`no answer in ${RECORD_TIMEOUT_MS} ms`);
+      recorded = await answerWithin(clock, COORDINATOR_WRITE_TIMEOUT_MS, coordinator().putRules({ site, version, text, at: clock.now() }));
     } catch (err) {
       log({ msg: "coordinator-unavailable", part: "rules-upload", error: message(err) });
       throw err;

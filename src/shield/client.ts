@@ -3,7 +3,7 @@
  * no answer within the route's origin timeout) means "fetch it yourself": the
  * request goes on exactly as without a shield, and the failure is logged once.
  */
-import { within, type Clock } from "../clock";
+import { answerWithin, type Clock } from "../clock";
 import { SHIELD_GENERATION, SHIELD_ORIGIN, SHIELD_REJECT, SHIELD_ROLE, SHIELD_SENT, SHIELD_TIMEOUT } from "./protocol";
 
 /** What the Worker holds of a shield: its fetch (tests wrap it to inject faults, as with wrapKv). */
@@ -50,8 +50,7 @@ export function createShieldClient(options: {
     try {
       const raw = options.namespace.get(options.namespace.idFromName(key)) as unknown as ShieldStub;
       const stub = options.wrap ? options.wrap(raw) : raw;
-      res = await within(options.clock, ask.timeoutMs, stub.fetch(new Request("https://shield/", { headers })), null);
-      if (res === null) throw new Error(`no answer in ${ask.timeoutMs} ms`);
+      res = await answerWithin(options.clock, ask.timeoutMs, stub.fetch(new Request("https://shield/", { headers })));
     } catch (err) {
       options.log({ msg: "shield-unavailable", fallback: "origin", error: err instanceof Error ? err.message : String(err) });
       return null;

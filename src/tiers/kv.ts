@@ -6,6 +6,7 @@
  * (metadata then body, see entry.ts). Both are read and written as streams.
  */
 import { remember } from "../bounded-map";
+import { byteLimit } from "../http/byte-limit";
 import { systemClock, within, type Clock } from "../clock";
 import { checkMeta, envelope, openEnvelope, type EntryMeta } from "./entry";
 import { consoleLog, logTierError, type StorageKey, type Tier, type TierLog } from "./tier";
@@ -32,20 +33,6 @@ const KV_MIN_TTL = 60;
 
 export function kvName(at: StorageKey): string {
   return `e:${at.hash}`;
-}
-
-/** Counts bytes on the way through and errors past `max`, so an unknown-length body that is too big aborts the write. */
-function limit(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Uint8Array> {
-  let seen = 0;
-  return body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        seen += chunk.byteLength;
-        if (seen > max) controller.error(new Error(`body over ${max} bytes: too large for KV`));
-        else controller.enqueue(chunk);
-      },
-    }),
-  );
 }
 
 /** How long a read may take before it counts as a miss (KV can be slow far from its data). */
@@ -130,7 +117,7 @@ export function kvTier(kv: KVNamespace, clock: Clock = systemClock, log: TierLog
           return false;
         }
         // An unknown length is counted on the way, so a body too large for KV aborts the write.
-        const bounded = body && (meta.kind === "response" && meta.size !== null ? body : limit(body, KV_MAX_BODY));
+        const bounded = body && (meta.kind === "response" && meta.size !== null ? body : byteLimit(body, KV_MAX_BODY, `body over ${KV_MAX_BODY} bytes: too large for KV`).body);
         const inline: KvMetadata = { v: 1, w: writer, m: meta };
         const fits = new TextEncoder().encode(JSON.stringify(inline)).byteLength <= KV_METADATA_MAX;
         await kv.put(name, fits ? (bounded ?? "") : envelope(meta, bounded), {

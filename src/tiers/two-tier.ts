@@ -3,6 +3,7 @@
  * variant), refill the edge from a KV hit, and stream one body into every tier
  * that should hold it.
  */
+import { byteLimit } from "../http/byte-limit";
 import { teeBody } from "../http/tee";
 import { hashKey } from "../policy/cache-key";
 import { retentionSeconds } from "../policy/freshness";
@@ -124,31 +125,19 @@ export async function lookup(tiers: Tiers, primary: StorageKey, requestHeaders: 
  * The edge's copy of a body, held to `maxBytes`. A declared length over it never gets
  * here (the caller leaves the edge out); an unknown one is counted on the way and
  * errors past it. The Cache API may still keep what it got before the error, so the
- * caller deletes the entry when `cut()`: abandoned, never stored cut short.
+ * caller deletes the entry when `over()`: abandoned, never stored cut short.
  */
 function edgeBound(body: ReadableStream<Uint8Array> | null, meta: EntryMeta, maxBytes: number | null) {
   const declared = meta.kind === "response" ? meta.size : null;
-  if (!body || maxBytes === null || declared !== null) return { body, cut: () => false };
-  let seen = 0;
-  let over = false;
-  const counted = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      seen += chunk.byteLength;
-      if (seen <= maxBytes) return controller.enqueue(chunk);
-      over = true;
-      controller.error(new Error(`body over maxObjectSize.edge (${maxBytes} bytes): not kept at the edge`));
-    },
-  });
-  // pipeTo, not pipeThrough: its rejection (the cut) is ours to handle, not an uncaught one.
-  body.pipeTo(counted.writable).catch(() => {});
-  return { body: counted.readable, cut: () => over };
+  if (!body || maxBytes === null || declared !== null) return { body, over: () => false };
+  return byteLimit(body, maxBytes, `body over maxObjectSize.edge (${maxBytes} bytes): not kept at the edge`);
 }
 
 /** Puts into the edge through `edgeBound`; true only when the whole body is kept. */
 async function putEdge(edge: Tier, at: StorageKey, meta: EntryMeta, body: ReadableStream<Uint8Array> | null, seconds: number, maxBytes: number | null): Promise<boolean> {
   const bound = edgeBound(body, meta, maxBytes);
   const ok = await edge.put(at, meta, bound.body, seconds);
-  if (!bound.cut()) return ok;
+  if (!bound.over()) return ok;
   // The write was abandoned. The local Cache API still commits what it had read, and
   // may do so after the put has already rejected: delete, look again, delete again.
   await edge.delete(at);
