@@ -10,9 +10,16 @@ import { deliverHit, lookupEntry, lookupTiers } from "./lookup";
 import { OriginDownError, originDown, originDownResponse } from "./origin-gate";
 import { answerOf, fetchForCache, store, verdictFor } from "./store";
 import type { VaryMeta } from "../tiers/entry";
+import type { Found } from "../tiers/two-tier";
 
 /** How long an uncacheable answer is remembered so that requests stop queueing behind it. */
 const HIT_FOR_PASS_MS = 10_000;
+
+/** What another request's fetch just stored, delivered as collapsed onto it (RFC 9211 §2.6). */
+function deliverCollapsed(c: Ctx, found: Found, f: { age: number; ttl: number }): Response {
+  c.rec.tier = found.tier;
+  return deliverHit(c, found, f.age, { fwd: "uri-miss", collapsed: true, ttl: f.ttl, detail: found.tier });
+}
 
 /** `index` is the Vary index the lookup found: a new variant joins its epoch. */
 export async function miss(c: Ctx, index: VaryMeta | null): Promise<Response> {
@@ -24,11 +31,7 @@ export async function miss(c: Ctx, index: VaryMeta | null): Promise<Response> {
     const outcome = await flight.wait(route.originTimeoutMs);
     if (outcome?.stored) {
       const { found } = await lookupTiers(c);
-      if (found) {
-        c.rec.tier = found.tier;
-        const f = freshness(found.meta.lifetimes, found.meta.storedAt, deps.clock.now());
-        return deliverHit(c, found, f.age, { fwd: "uri-miss", collapsed: true, ttl: f.ttl, detail: found.tier });
-      }
+      if (found) return deliverCollapsed(c, found, freshness(found.meta.lifetimes, found.meta.storedAt, deps.clock.now()));
     }
     // The leader's answer was not stored, or took too long: fetch, but leave storing to leaders.
     return forward(c, null);
@@ -40,8 +43,7 @@ export async function miss(c: Ctx, index: VaryMeta | null): Promise<Response> {
     const f = found && freshness(found.meta.lifetimes, found.meta.storedAt, deps.clock.now());
     if (found && f?.state === "fresh") {
       flight.settle({ stored: true });
-      c.rec.tier = found.tier;
-      return deliverHit(c, found, f.age, { fwd: "uri-miss", collapsed: true, ttl: f.ttl, detail: found.tier });
+      return deliverCollapsed(c, found, f);
     }
     await found?.body?.cancel();
   }
