@@ -6,24 +6,19 @@
  */
 import { describe, expect, it } from "vitest";
 import { adminHarness } from "../support/admin-harness";
+import { overrideKv } from "../support/locations";
 import { origin } from "../support/origin";
 
 /** A KV wrapper that counts deletes of cache entries (`e:` keys), for the cost. */
 function countingDeletes() {
   const deleted: string[] = [];
   const wrapKv = (kv: KVNamespace): KVNamespace =>
-    new Proxy(kv, {
-      get(target, name) {
-        if (name === "delete") {
-          return (key: string) => {
-            if (key.startsWith("e:")) deleted.push(key);
-            return target.delete(key);
-          };
-        }
-        const value = Reflect.get(target, name) as unknown;
-        return typeof value === "function" ? value.bind(target) : value;
+    overrideKv(kv, (target) => ({
+      delete: (key: string) => {
+        if (key.startsWith("e:")) deleted.push(key);
+        return target.delete(key);
       },
-    });
+    }));
   return { deleted, wrapKv };
 }
 
@@ -35,7 +30,7 @@ describe("a POST loop on a route that stores nothing costs no KV delete", () => 
     ["no tier (ttl 0 and 0)", { ttl: { edge: 0, kv: 0 } }],
     ["GET bypassed", { bypass: { methods: ["GET"] } }],
   ])("%s", async (_what, settings) => {
-    const base = origin.path("x").replace(/\/x$/, "");
+    const base = origin.prefix();
     const kv = countingDeletes();
     const h = adminHarness({
       routes: [
@@ -62,7 +57,7 @@ describe("a POST loop on a route that stores nothing costs no KV delete", () => 
   });
 
   it("a route that stores in the edge only: the edge copy is cleared, KV is never asked", async () => {
-    const base = origin.path("x").replace(/\/x$/, "");
+    const base = origin.prefix();
     const kv = countingDeletes();
     const h = adminHarness({ routes: [{ name: "edge", match: { path: "/*" }, ttl: { edge: 600, kv: 0 } }], wrapKv: kv.wrapKv });
     const path = `${base}/page`;
@@ -82,7 +77,7 @@ describe("a POST loop on a route that stores nothing costs no KV delete", () => 
 
 describe("a POST loop on a storing route costs at most one KV delete per key per second", () => {
   it("20 POSTs in one second: one delete; a second later: one more; the GET answer is cleared", async () => {
-    const base = origin.path("x").replace(/\/x$/, "");
+    const base = origin.prefix();
     const kv = countingDeletes();
     const h = adminHarness({ routes: [{ name: "all", match: { path: "/*" }, ttl: { edge: 600, kv: 600 } }], wrapKv: kv.wrapKv });
     const path = `${base}/`;

@@ -6,27 +6,22 @@
  * wrote itself, never that.
  */
 import { describe, expect, it } from "vitest";
-import { locations } from "../support/locations";
+import { locations, overrideKv } from "../support/locations";
 import { origin } from "../support/origin";
 import { until } from "../support/until";
 
 /** KV as a second writer sees it: a put to a cache key another writer holds fails as KV's per-key limit does. */
 function secondWriterGets429(kv: KVNamespace, location: number): KVNamespace {
-  return new Proxy(kv, {
-    get(target, name) {
-      if (name === "put" && location === 1) {
-        return async (key: string, value: never, options?: KVNamespacePutOptions) => {
-          if (key.startsWith("e:") && (await target.get(key, "stream").then(async (s) => (await s?.cancel(), s !== null)))) {
-            await (value as ReadableStream | null)?.cancel?.().catch(() => {});
-            throw new Error("KV PUT failed: 429 Too Many Requests");
-          }
-          return target.put(key, value, options);
-        };
+  if (location !== 1) return kv;
+  return overrideKv(kv, (target) => ({
+    put: async (key: string, value: never, options?: KVNamespacePutOptions) => {
+      if (key.startsWith("e:") && (await target.get(key, "stream").then(async (s) => (await s?.cancel(), s !== null)))) {
+        await (value as ReadableStream | null)?.cancel?.().catch(() => {});
+        throw new Error("KV PUT failed: 429 Too Many Requests");
       }
-      const value = Reflect.get(target, name) as unknown;
-      return typeof value === "function" ? value.bind(target) : value;
+      return target.put(key, value, options);
     },
-  });
+  }));
 }
 
 const SETTINGS = { defaults: { ttl: { edge: 600, kv: 600 } }, wrapKv: secondWriterGets429 };

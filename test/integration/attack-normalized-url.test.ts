@@ -10,7 +10,7 @@ import { origin } from "../support/origin";
 
 /** A fresh path prefix per test, and rules whose `api` route keeps nothing from the origin (it decides, and says nothing). */
 function site() {
-  const base = origin.path("x").replace(/\/x$/, "");
+  const base = origin.prefix();
   const h = adminHarness({
     routes: [
       { name: "api", match: { path: `${base}/api/*` }, origin: "respect", tags: ["api"] },
@@ -39,7 +39,7 @@ describe("an encoded spelling picks the route of the plain path", () => {
   });
 
   it("a route purge reaches what an encoded spelling stored, and explain names that route", async () => {
-    const base = origin.path("x").replace(/\/x$/, "");
+    const base = origin.prefix();
     const h = adminHarness({
       routes: [
         { name: "api", match: { path: `${base}/api/*` }, ttl: { edge: 600 } },
@@ -64,7 +64,7 @@ describe("an encoded spelling picks the route of the plain path", () => {
   });
 
   it("an encoded spelling does not skip the plain path's bypass", async () => {
-    const base = origin.path("x").replace(/\/x$/, "");
+    const base = origin.prefix();
     const h = adminHarness({
       routes: [
         { name: "account", match: { path: `${base}/account/*` }, bypass: true },

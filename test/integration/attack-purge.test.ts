@@ -15,7 +15,7 @@ describe("prefix purges are normalized as keys are", () => {
     ["an encoded unreserved character", "~u", "%7Eu"],
     ["the same, lower-case hex", "~u", "%7eu"],
   ])("%s: a prefix spelled %s purges what was stored under another spelling", async (_what, stored, spelled) => {
-    const base = origin.path("x").replace(/\/x$/, "");
+    const base = origin.prefix();
     const path = `${base}/${stored}/page`;
     await origin.script(path, { body: "v{n}" });
     expect((await h.get(path)).text).toBe("v1");

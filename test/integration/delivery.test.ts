@@ -1,11 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { sha256Hex } from "../../src/policy/digest";
 import { harness } from "../support/harness";
 import { origin, patternBytes } from "../support/origin";
 
-async function sha256(bytes: Uint8Array): Promise<string> {
-  const d = await crypto.subtle.digest("SHA-256", bytes);
-  return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 describe("delivery", () => {
   const h = harness({ defaults: { ttl: { edge: 600, kv: 600 } } });
@@ -14,13 +11,13 @@ describe("delivery", () => {
     const path = origin.path("big.bin");
     const size = 1024 * 1024;
     await origin.script(path, { bodyBytes: size, headers: { "content-type": "application/octet-stream" } });
-    const expected = await sha256(patternBytes(size));
+    const expected = await sha256Hex(patternBytes(size));
     const miss = await h.get(path);
     expect(miss.bytes.length).toBe(size);
-    expect(await sha256(miss.bytes)).toBe(expected);
+    expect(await sha256Hex(miss.bytes)).toBe(expected);
     const hit = await h.get(path);
     expect(hit.cacheStatus).toMatch(/^edge-cache; hit; .*detail=edge/);
-    expect(await sha256(hit.bytes)).toBe(expected);
+    expect(await sha256Hex(hit.bytes)).toBe(expected);
     expect(hit.headers.get("content-length")).toBe(String(size));
     expect(await origin.count(path)).toBe(1);
   });

@@ -7,6 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createWorker } from "../../src/index";
 import { drive, harness, originRules, SITE, TestClock } from "../support/harness";
+import { overrideKv } from "../support/locations";
 import { origin } from "../support/origin";
 
 describe("rule zero: what reaches the origin is in the key or removed", () => {
@@ -30,7 +31,7 @@ describe("rule zero: what reaches the origin is in the key or removed", () => {
   });
 
   it("a header the route keys on is forwarded, and separates entries", async () => {
-    const t = origin.path("x").split("/")[1];
+    const t = origin.prefix().slice(1);
     const path = `/${t}/keyed`;
     await origin.script(path, { body: "{n}" });
     expect((await h.get(path, { headers: { "x-forwarded-host": "a.example" } })).text).toBe("1");
@@ -40,7 +41,7 @@ describe("rule zero: what reaches the origin is in the key or removed", () => {
   });
 
   it("cookies the key ignores never reach the origin on the cache path; keyed ones do", async () => {
-    const t = origin.path("x").split("/")[1];
+    const t = origin.prefix().slice(1);
     const path = `/${t}/keyed`;
     await h.get(path, { headers: { cookie: "tracking=1; ab=green; theme=dark" } });
     const [seen] = await origin.requests(path);
@@ -94,7 +95,7 @@ describe("cache deception and path confusion", () => {
   const ambiguous = ["..%2Faccount", "a%2fb.css", "x%5Cy.css", "a%00.css", "a%0d%0aSet-Cookie:x.css", "a%3F.css", "a%23.css", "a%3b.css", "a%252F.css"];
   for (const suffix of ambiguous) {
     it(`ambiguous path ${suffix} is passed through, never stored`, async () => {
-      const base = origin.path("x").replace(/\/x$/, "");
+      const base = origin.prefix();
       const got = await h.get(`${base}/static/${suffix}`);
       expect(got.cacheStatus).toBe("edge-cache; fwd=bypass; detail=path");
     });
@@ -103,7 +104,7 @@ describe("cache deception and path confusion", () => {
 
 it("encoded dot segments are resolved as the URL standard says, so the key is the path the origin gets", async () => {
   const h = harness({ defaults: { ttl: { edge: 600 } } });
-  const base = origin.path("x").replace(/\/x$/, "");
+  const base = origin.prefix();
   await h.get(`${base}/secret`);
   expect((await h.get(`${base}/static/%2e%2e/secret`)).cacheStatus).toMatch(/^edge-cache; hit;/);
   expect(await origin.count(`${base}/secret`)).toBe(1);
@@ -157,14 +158,7 @@ function faulty(wrap: { kv?: (kv: KVNamespace) => KVNamespace; cache?: (c: Cache
 }
 
 function kvWith(overrides: Partial<Record<"get" | "put" | "delete", (...args: unknown[]) => unknown>>) {
-  return (kv: KVNamespace) =>
-    new Proxy(kv, {
-      get(target, prop: string) {
-        const o = overrides[prop as "get"];
-        const own = (target as unknown as Record<string, (...a: unknown[]) => unknown>)[prop];
-        return o ?? own?.bind(target);
-      },
-    }) as KVNamespace;
+  return (kv: KVNamespace) => overrideKv(kv, () => overrides);
 }
 
 describe("failing storage never fails a request", () => {

@@ -64,7 +64,7 @@ describe("key.country", () => {
   });
 
   it("grouped: one entry per group, the group's name sent as CF-IPCountry", async () => {
-    const t = origin.path("x").split("/")[1];
+    const t = origin.prefix().slice(1);
     const path = `/${t}/grouped`;
     await origin.script(path, { body: "{n}" }, { body: "{n}" }, { body: "{n}" });
     expect((await h.get(path, from("DE"))).text).toBe("1");

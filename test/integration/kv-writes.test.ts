@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { createWorker } from "../../src/index";
 import type { RouteSettings } from "../../src/rules/types";
 import { drive, originRules, TestClock } from "../support/harness";
+import { overrideKv } from "../support/locations";
 import { origin } from "../support/origin";
 import { until } from "../support/until";
 
@@ -25,19 +26,15 @@ function site(defaults: RouteSettings, getGate?: (n: number) => Promise<void>) {
         log: () => {},
         cacheName: `kv-writes-${i}-${run}`,
         wrapKv: (kv) =>
-          new Proxy(kv, {
-            get(target, name) {
-              if (name === "getWithMetadata" && getGate) {
-                return async (...args: unknown[]) => {
-                  await getGate(++gets);
-                  return (target.getWithMetadata as (...a: unknown[]) => Promise<unknown>)(...args);
-                };
-              }
-              if (name === "put") return (key: string, ...rest: unknown[]) => (puts.push(key), (target.put as (...a: unknown[]) => Promise<void>)(key, ...rest));
-              const value = Reflect.get(target, name) as unknown;
-              return typeof value === "function" ? value.bind(target) : value;
-            },
-          }),
+          overrideKv(kv, (target) => ({
+            ...(getGate && {
+              getWithMetadata: async (...args: unknown[]) => {
+                await getGate(++gets);
+                return (target.getWithMetadata as (...a: unknown[]) => Promise<unknown>)(...args);
+              },
+            }),
+            put: (key: string, ...rest: unknown[]) => (puts.push(key), (target.put as (...a: unknown[]) => Promise<void>)(key, ...rest)),
+          })),
       }),
       clock,
     );

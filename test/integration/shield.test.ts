@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ShieldStub } from "../../src/shield/client";
 import { SITE } from "../support/harness";
-import { aroundShield, locations } from "../support/locations";
+import { aroundShield, locations, overrideKv } from "../support/locations";
 import { origin } from "../support/origin";
 import { until } from "../support/until";
 
@@ -80,12 +80,7 @@ describe("the origin shield", () => {
     const kvNotYet = (kv: KVNamespace, location: number): KVNamespace =>
       location === 0
         ? kv
-        : new Proxy(kv, {
-            get: (target, name) =>
-              name === "getWithMetadata"
-                ? async () => ({ value: null, metadata: null, cacheStatus: null })
-                : (Reflect.get(target, name) as (...a: unknown[]) => unknown).bind(target),
-          });
+        : overrideKv(kv, () => ({ getWithMetadata: async () => ({ value: null, metadata: null, cacheStatus: null }) }));
     const shortLived = { routes: [{ name: "all", match: { path: "/*" }, ttl: { edge: 10, kv: 60 }, shield: true }] };
 
     it("a later miss elsewhere costs no origin fetch", async () => {

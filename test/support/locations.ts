@@ -52,6 +52,18 @@ export function aroundCoordinator(around: (method: Method, call: () => Promise<u
     });
 }
 
+/** `kv` with some of its methods replaced; `make` gets the real namespace to call through. */
+export function overrideKv(kv: KVNamespace, make: (target: KVNamespace) => Partial<Record<keyof KVNamespace, unknown>>): KVNamespace {
+  const overrides = make(kv) as Record<PropertyKey, unknown>;
+  return new Proxy(kv, {
+    get(target, name) {
+      if (Object.hasOwn(overrides, name)) return overrides[name];
+      const value = Reflect.get(target, name) as unknown;
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
 /**
  * KV as locations see it: what one location writes, the others see only `delayMs`
  * later (KV caches reads per location, for about 60 s). Text values are tracked;
@@ -60,28 +72,20 @@ export function aroundCoordinator(around: (method: Method, call: () => Promise<u
 export function delayedKv(clock: TestClock, delayMs: number) {
   const history = new Map<string, { at: number; writer: number; value: string }[]>();
   return (kv: KVNamespace, location: number): KVNamespace =>
-    new Proxy(kv, {
-      get(target, name) {
-        if (name === "put") {
-          return async (key: string, value: unknown, options?: KVNamespacePutOptions) => {
-            await target.put(key, value as string, options);
-            if (typeof value === "string") history.set(key, [...(history.get(key) ?? []), { at: clock.now(), writer: location, value }]);
-          };
-        }
-        if (name === "get") {
-          return async (key: string, options?: unknown) => {
-            const seen = history.get(key);
-            const visible = seen?.filter((w) => w.writer === location || w.at + delayMs <= clock.now()).at(-1);
-            if (!seen || visible === seen.at(-1)) return target.get(key, options as never);
-            if (!visible) return null;
-            const type = typeof options === "string" ? options : (options as { type?: string } | undefined)?.type;
-            return type === "json" ? JSON.parse(visible.value) : visible.value;
-          };
-        }
-        const value = Reflect.get(target, name) as unknown;
-        return typeof value === "function" ? value.bind(target) : value;
+    overrideKv(kv, (target) => ({
+      put: async (key: string, value: unknown, options?: KVNamespacePutOptions) => {
+        await target.put(key, value as string, options);
+        if (typeof value === "string") history.set(key, [...(history.get(key) ?? []), { at: clock.now(), writer: location, value }]);
       },
-    });
+      get: async (key: string, options?: unknown) => {
+        const seen = history.get(key);
+        const visible = seen?.filter((w) => w.writer === location || w.at + delayMs <= clock.now()).at(-1);
+        if (!seen || visible === seen.at(-1)) return target.get(key, options as never);
+        if (!visible) return null;
+        const type = typeof options === "string" ? options : (options as { type?: string } | undefined)?.type;
+        return type === "json" ? JSON.parse(visible.value) : visible.value;
+      },
+    }));
 }
 
 /** A shield wrapper that runs every fetch through `around`. */

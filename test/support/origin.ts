@@ -16,8 +16,12 @@ export const origin = {
   },
   /** A path no other test uses, so that tests never share cache entries or counts. */
   path(name = "p"): string {
+    return `${this.prefix()}/${name}`;
+  },
+  /** A first path segment no other test uses (`/t…`), for tests that need several paths under one prefix. */
+  prefix(): string {
     counter += 1;
-    return `/t${Date.now().toString(36)}${crypto.randomUUID().slice(0, 8)}-${counter}/${name}`;
+    return `/t${Date.now().toString(36)}${crypto.randomUUID().slice(0, 8)}-${counter}`;
   },
   async script(path: string, ...responses: ScriptedResponse[]): Promise<void> {
     const r = await fetch(`${this.url}/__control/script`, {
