@@ -152,7 +152,7 @@ describe("compiled path and host tests", () => {
     }
   });
 
-  it("builds the tried list only when it is read, with the same reasons", () => {
+  it("the tried list, read after the match, gives each route's reason", () => {
     const r = rules({ path: "/a" }, { path: "/*" });
     const result = match(r, "https://x.example/b");
     expect(result.route?.name).toBe("r1");
