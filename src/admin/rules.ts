@@ -5,12 +5,12 @@
  * going back to the deployment's own rules.
  */
 import type { WorkerEnv } from "../env";
-import { bundledRules, RULES_BOUND_MS, RULES_REFRESH_MS, type ActiveRules } from "../rules/active";
+import { RULES_BOUND_MS, RULES_REFRESH_MS, type ActiveRules } from "../rules/active";
 import type { RulesStatus } from "../rules/versions";
 import { jsonResponse } from "../http/respond";
 import { lintRules } from "../rules/lint";
 import { parseRulesText } from "../rules/parse";
-import type { CompiledRules, Problem } from "../rules/types";
+import type { Problem } from "../rules/types";
 import { readText } from "./body";
 import type { AdminDeps, AdminHandler } from "./context";
 import { uploadProblems } from "./origin-guard";
@@ -82,13 +82,6 @@ export const getRules: AdminHandler = async ({ env, deps }) => {
   };
 };
 
-/** The rules the deployment itself configured (their origins are allowed): fixed or RULES_JSON rules, else the bundled file (never an upload). */
-async function deployedRules(env: WorkerEnv, deps: AdminDeps): Promise<CompiledRules> {
-  const active = await deps.rules.active();
-  if (active.source === "options" || active.source === "RULES_JSON") return active.rules;
-  return (await bundledRules()).rules;
-}
-
 function refused(problems: Problem[]) {
   const errors = problems.filter((p) => p.severity === "error").length;
   return {
@@ -108,7 +101,7 @@ export const putRules: AdminHandler = async ({ request, env, deps }) => {
   const text = await readText(request, MAX_RULES_BODY);
   if (!text.ok) return { response: text.response, result: "invalid" };
   const parsed = parseRulesText(text.value).rules;
-  const origins = parsed ? uploadProblems(parsed, await deployedRules(env, deps), env.ALLOWED_ORIGINS) : [];
+  const origins = parsed ? uploadProblems(parsed, (await deps.rules.own()).rules, env.ALLOWED_ORIGINS) : [];
   if (origins.length > 0) return refused(origins);
   let result;
   try {

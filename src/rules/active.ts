@@ -70,6 +70,8 @@ export interface RulesSource {
   /** The rules for this request; `background` (ctx.waitUntil) keeps a refresh it starts alive. */
   rules(background?: (p: Promise<unknown>) => void): Promise<CompiledRules>;
   active(): Promise<ActiveRules>;
+  /** The deployment's own rules (options, else RULES_JSON, else the bundled file), whatever upload serves: their origins are allowed. */
+  own(): Promise<ActiveRules>;
   /** Validates a rules file and has the coordinator record it; an invalid one is refused with every problem. Rejects when it cannot be recorded. */
   upload(text: string): Promise<UploadResult>;
   /** Records a removal: the deployment's own rules serve again. Rejects when it cannot be recorded. */
@@ -97,10 +99,6 @@ export interface RulesSourceOptions {
 let bundledActive: Promise<{ active: ActiveRules; problems: Problem[] }> | null = null;
 
 /** The bundled config/routes.json, compiled once per isolate (pass-through if it were ever invalid). */
-export async function bundledRules(): Promise<ActiveRules> {
-  return (await bundledCompiled()).active;
-}
-
 function bundledCompiled() {
   bundledActive ??= (async () => {
     const result = parseRules(bundled);
@@ -274,6 +272,7 @@ export function createRulesSource(options: RulesSourceOptions): RulesSource {
       return fixed ?? (await current(background)).rules;
     },
     active: () => current(),
+    own: () => fixedActive ?? deployed(),
     async upload(text) {
       const result = parseRulesText(text);
       if (!result.rules) return { ok: false, problems: result.problems };

@@ -176,4 +176,14 @@ describe("rules hot reload through the admin API", () => {
     const restarted = adminHarness({ fixedRules: false, clock, env: { ...started, RULES_SEED: "start-2" } });
     expect((await restarted.admin("GET", "rules")).json).toMatchObject({ source: "RULES_JSON", sequence: 5, routes: [`hot-local${id}`] });
   });
+
+  it("an upload may name the origin of the rules file npm start was given, also after an earlier upload", async () => {
+    const id = crypto.randomUUID().slice(0, 8);
+    const own = "http://own-origin.example";
+    const { a } = twoIsolates({ env: { RULES_JSON: JSON.stringify({ ...rulesFor(`local${id}`), origin: own }), RULES_SEED: "start-1" } });
+    for (const n of [1, 2]) {
+      const put = await a.admin("PUT", "rules", JSON.stringify({ ...rulesFor(`${id}-${n}`), origin: own }));
+      expect(put.status, `upload ${n}`).toBe(200);
+    }
+  });
 });
