@@ -286,9 +286,8 @@ export function createRulesSource(options: RulesSourceOptions): RulesSource {
       return current();
     },
     async status() {
-      if (!coordinator) return null;
       try {
-        return await within(clock, COORDINATOR_TIMEOUT_MS, coordinator().rulesStatus(), null);
+        return coordinator ? await within(clock, COORDINATOR_TIMEOUT_MS, coordinator().rulesStatus(), null) : null;
       } catch {
         return null;
       }
