@@ -4,7 +4,9 @@
  * background once it is `refreshMs` old, and awaited by a request only when it is
  * older than `boundMs`, then for at most `waitMs`. So an isolate that serves
  * requests never runs on a copy older than the bound plus that wait, and a request
- * waits for storage only when the copy is that old (or there is none yet).
+ * waits for storage only when the copy is that old (or none was loaded yet).
+ * The age counts from the last load, never from a `set()`: a write makes the copy
+ * newer in one respect only, so it does not make it fresh.
  *
  * `load` gets the previous value (to ask for a delta) and must never reject: it
  * falls back on its own (the coordinator, then the KV copy) and logs why.
@@ -27,7 +29,7 @@ export interface SnapshotOptions<T> {
 export interface Snapshot<T> {
   /** The copy to use now; never rejects. `background` keeps a refresh alive past the request (ctx.waitUntil). */
   get(background?: (p: Promise<unknown>) => void): Promise<T>;
-  /** Replaces the copy (after this isolate wrote: it sees its own write at once). */
+  /** Replaces the copy (after this isolate wrote: it sees its own write at once, and no load begun earlier undoes it). */
   set(value: T): void;
   /** The copy as it is, without loading. */
   peek(): T | null;
@@ -40,19 +42,35 @@ export function createSnapshot<T>(options: SnapshotOptions<T>): Snapshot<T> {
   let value: T | null = null;
   let loadedAt: number | null = null;
   let loading: Promise<T> | null = null;
+  // Counts set() calls. A load that began before one read the shared state before
+  // this isolate's write and may not contain it (or may predate it): its answer must
+  // not replace the value set since, however late it lands.
+  let generation = 0;
 
   function refresh(): Promise<T> {
-    loading ??= options
-      .load(value)
-      .then((v) => {
+    loading ??= settle().finally(() => {
+      loading = null;
+    });
+    return loading;
+  }
+
+  async function settle(): Promise<T> {
+    // One more load, from the value set, when a set() overtakes the first: a request
+    // waiting on this refresh (the first of an isolate, or one past the bound) must get
+    // a copy loaded after the write, not the write alone or the copy before it.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const started = generation;
+      const v = await options.load(value);
+      // The same object: `load` changed the copy in place, so it holds the write too.
+      if (generation === started || v === value) {
         value = v;
         loadedAt = clock.now();
         return v;
-      })
-      .finally(() => {
-        loading = null;
-      });
-    return loading;
+      }
+    }
+    // Overtaken again: keep the value set and leave `loadedAt` as it was, so the next
+    // get starts another refresh and the bound above still holds.
+    return value!;
   }
 
   return {
@@ -64,12 +82,15 @@ export function createSnapshot<T>(options: SnapshotOptions<T>): Snapshot<T> {
       if (started) background?.(p);
       if (value !== null && age < options.boundMs) return value;
       // Too old (or none): wait, but briefly, and with a timer of our own: awaiting
-      // another request's I/O alone would get this request cancelled as hung.
+      // another request's I/O alone would get this request cancelled as hung. A copy
+      // that was only ever set, never loaded (this isolate's own purge before its first
+      // load), lacks everything written elsewhere: it waits as long as having none.
       const fallback = value ?? options.initial();
-      return within(clock, value === null ? options.firstWaitMs : options.waitMs, p, fallback);
+      return within(clock, loadedAt === null ? options.firstWaitMs : options.waitMs, p, fallback);
     },
     set(v) {
       value = v;
+      generation++;
     },
     peek: () => value,
     get loadedAt() {
