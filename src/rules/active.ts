@@ -259,10 +259,10 @@ export function createRulesSource(options: RulesSourceOptions): RulesSource {
       throw err;
     }
     await deployed();
+    const active = await fromRecord(recorded, "coordinator", snapshot.peek());
+    // Looked at after the compile: a refresh may have brought a newer upload meanwhile.
     const view = snapshot.peek();
-    if (!view || view.via !== "coordinator" || recorded.sequence > view.active.sequence) {
-      snapshot.set({ active: await fromRecord(recorded, "coordinator", view), via: "coordinator" });
-    }
+    if (!view || view.via !== "coordinator" || recorded.sequence > view.active.sequence) snapshot.set({ active, via: "coordinator" });
     return recorded;
   }
 
