@@ -58,13 +58,9 @@ async function fetchFrom(c: Ctx, origin: string | null, headers: Headers, condit
     let got = await c.deps.shield(c.primary.key, ask);
     // An answer this request may not use is rejected once: the shield then starts a newer
     // flight (which every caller rejecting the same answer joins); a second miss goes direct.
-    if (got && !(await usable(c, got, requestTime))) {
+    for (let asked = 1; got && !(await usable(c, got, requestTime)); asked++) {
       await got.res.body?.cancel();
-      got = await c.deps.shield(c.primary.key, { ...ask, reject: got.generation });
-      if (got && !(await usable(c, got, requestTime))) {
-        await got.res.body?.cancel();
-        got = null;
-      }
+      got = asked < 2 ? await c.deps.shield(c.primary.key, { ...ask, reject: got.generation }) : null;
     }
     if (got) {
       c.rec.originStatus = got.res.status;
