@@ -126,6 +126,36 @@ export async function purgeRaceCase(ctx: BenchContext, base: string): Promise<Pu
   };
 }
 
+interface BenchCounts {
+  coordinator: number;
+  shield: number;
+  kvWrites: number;
+  methods?: Record<string, number>;
+}
+
+/**
+ * The counters once the background work has stopped adding to them. KV writes (and some
+ * coordinator calls) run in waitUntil, after the answers, and how many will come depends
+ * on KV admission and Vary, which the bench cannot predict; nor does the Worker expose
+ * what is still in flight. So the counts are read until they have not moved for
+ * `quietMs`: a slow machine that is still writing keeps extending the wait, a fast one
+ * ends it early. Past `deadlineMs` the last reading is taken as it is.
+ */
+async function settledCounts(base: string, quietMs = 300, deadlineMs = 10_000): Promise<BenchCounts> {
+  const read = async () => (await (await fetch(`${base}/__bench/do-requests`)).json()) as BenchCounts;
+  const same = (a: BenchCounts, b: BenchCounts) => a.kvWrites === b.kvWrites && a.coordinator === b.coordinator && a.shield === b.shield;
+  const deadline = performance.now() + deadlineMs;
+  let last = await read();
+  let movedAt = performance.now();
+  while (performance.now() - movedAt < quietMs && performance.now() < deadline) {
+    await sleep(50);
+    const now = await read();
+    if (!same(now, last)) movedAt = performance.now();
+    last = now;
+  }
+  return last;
+}
+
 /**
  * Per 1,000 site requests, replaying the offload trace through one location: the
  * Durable Object requests (`offload.coordinatorRequests`) and the KV writes
@@ -145,9 +175,7 @@ export async function offloadCounts(ctx: BenchContext, base: string): Promise<{ 
       }
     }),
   );
-  // KV writes run in waitUntil, after the answers: let them finish.
-  await sleep(500);
-  const counts = (await (await fetch(`${base}/__bench/do-requests`)).json()) as { coordinator: number; shield: number; kvWrites: number; methods?: Record<string, number> };
+  const counts = await settledCounts(base);
   const perThousand = (n: number) => Math.round(((n * 1000) / trace.paths.length) * 10) / 10;
   const methods = Object.entries(counts.methods ?? {}).map(([m, n]) => `${m} ${n}`).join(", ");
   ctx.log(`  offload.coordinatorRequests: ${counts.coordinator + counts.shield} Durable Object requests (${methods}; shield ${counts.shield}) for ${trace.paths.length} requests in ${Math.round(performance.now() - started)} ms`);

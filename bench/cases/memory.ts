@@ -112,6 +112,15 @@ async function peakDuring<T>(
   }
 }
 
+/**
+ * Loads the Worker and its bindings before the baseline reading, through a miss and a
+ * hit of one small URL, so neither first-use cost lands in the growth measured after.
+ */
+async function warmUp(url: string, path: string): Promise<void> {
+  for (let i = 0; i < 2; i++) await fetchOnce(url, path, 30_000);
+  await sleep(500);
+}
+
 export async function memoryCase(ctx: BenchContext): Promise<MemoryResult> {
   const { runs, bytes } = ctx.config.memory;
   const results = new Map<ContenderId, MemoryRun[]>(ORDER.map((id) => [id, []]));
@@ -121,10 +130,7 @@ export async function memoryCase(ctx: BenchContext): Promise<MemoryResult> {
       try {
         if (c.pid === null) throw new Error(`cannot find the workerd process of ${id}`);
         const pid = c.pid;
-        // Load the Worker and its bindings before the baseline reading.
-        await fetchOnce(c.url, `/hit/mem-${run}-${id}`, 30_000);
-        await fetchOnce(c.url, `/hit/mem-${run}-${id}`, 30_000);
-        await sleep(500);
+        await warmUp(c.url, `/hit/mem-${run}-${id}`);
         const before = memoryOf(pid)!;
         const path = `/big/${bytes}/${run}-${id}`;
         // Peak of each phase: the miss (with its background store), then the second request.
@@ -224,9 +230,7 @@ async function slowReaderCase(ctx: BenchContext): Promise<SlowReaderResult> {
     const c = await startWorkerContender(id, ctx.build, ctx.origin.url, { sMaxAge: 3600, kvTtl: 3600 }, "-slow");
     try {
       if (c.pid === null) throw new Error(`cannot find the workerd process of ${id}`);
-      await fetchOnce(c.url, `/hit/slow-${id}`, 30_000);
-      await fetchOnce(c.url, `/hit/slow-${id}`, 30_000);
-      await sleep(500);
+      await warmUp(c.url, `/hit/slow-${id}`);
       const before = memoryOf(c.pid)!;
       const path = `/big/${bytes}/slow-${id}`;
       const sentBefore = ctx.origin.bytesSent;
