@@ -1,0 +1,60 @@
+/**
+ * The Worker behind bench/floor.ts: three ways to answer a KV hit, side by side in
+ * one workerd over one KV namespace, so that machine and process noise is common to
+ * all three.
+ *
+ *   /seed/<path>    the seed KV Worker's hit: `get` by URL, one header
+ *   /floor/<path>   the least a correct KV hit does: edge-cache's own entry read with
+ *                   its metadata (`getWithMetadata`), answered with the stored status
+ *                   and headers plus Age and Cache-Status; no rules, key, checks or counts
+ *   /<path>         edge-cache itself (src/index.ts, RULES_JSON = bench/rules.bench.json)
+ *
+ * A seed miss fills its own key as bench/baselines/kv-worker.js does; the floor reads
+ * what edge-cache stored for the same path, so it must be filled through edge-cache first.
+ */
+import { formatCacheStatus } from "../src/http/cache-status";
+import { FieldList, headersInit } from "../src/http/field-list";
+import type { WorkerEnv } from "../src/env";
+import { createWorker } from "../src/index";
+import { kvName } from "../src/tiers/kv";
+import { storageKey } from "../src/tiers/two-tier";
+
+export { Coordinator, Shield } from "../src/index";
+
+interface FloorEnv extends WorkerEnv {
+  ORIGIN: string;
+}
+
+const edgeCache = createWorker();
+
+async function seed(request: Request, url: URL, env: FloorEnv, ctx: ExecutionContext): Promise<Response> {
+  const cached = await env.CACHE_KV.get(request.url, { type: "stream" });
+  if (cached) return new Response(cached, { headers: { "content-type": "text/html; charset=utf-8" } });
+  const res = await fetch(new URL(url.pathname.slice("/seed".length) + url.search, env.ORIGIN));
+  const body = await res.arrayBuffer();
+  if (res.ok) ctx.waitUntil(env.CACHE_KV.put(request.url, body, { expirationTtl: 3600 }));
+  return new Response(body, res);
+}
+
+async function floor(url: URL, env: FloorEnv): Promise<Response> {
+  // The key edge-cache gives a plain URL (scheme, host, path; the bench's URLs need no normalizing).
+  const key = `${url.protocol}//${url.host}${url.pathname.slice("/floor".length)}${url.search}`;
+  const got = await env.CACHE_KV.getWithMetadata<{ m?: { status: number; headers: [string, string][]; storedAt: number; lifetimes: { lifetime: number } } }>(
+    kvName(await storageKey(key, url.host)),
+    { type: "stream" },
+  );
+  const m = got.metadata?.m;
+  if (!got.value || !m) return new Response(`no entry for ${key}: fill it through edge-cache first`, { status: 500 });
+  const age = Math.max(0, Math.floor((Date.now() - m.storedAt) / 1000));
+  const fields: [string, string][] = [...m.headers, ["age", String(age)], ["cache-status", formatCacheStatus({ hit: true, ttl: m.lifetimes.lifetime - age, detail: "kv" })]];
+  return new Response(got.value, { status: m.status, headers: headersInit(new FieldList(fields)) });
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    if (url.pathname.startsWith("/seed/")) return seed(request, url, env, ctx);
+    if (url.pathname.startsWith("/floor/")) return floor(url, env);
+    return edgeCache.fetch!(request, env, ctx);
+  },
+} satisfies ExportedHandler<FloorEnv>;
