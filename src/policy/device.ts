@@ -12,8 +12,6 @@
 
 export type DeviceType = "mobile" | "tablet" | "desktop";
 
-export const DEVICE_TYPES: readonly DeviceType[] = ["mobile", "tablet", "desktop"];
-
 /** Longest User-Agent we look at: real ones are under 512 bytes; the rest cannot change the class. */
 const MAX_UA = 1024;
 

@@ -121,11 +121,6 @@ export function prunePurges(sql: SqlStorage, now: number): number {
   return dropped;
 }
 
-/** The rows counted, for the coordinator's own figures. */
-export function purgeRowCount(sql: SqlStorage): number {
-  return sql.exec<{ n: number }>("SELECT count(*) AS n FROM purge_rows").one().n;
-}
-
 /**
  * The KV copy: the newest `limit` rows (what an isolate could hold anyway) as raw
  * float64 triples, and what else a reader needs in the metadata (KV's 1 KiB).
