@@ -1,7 +1,7 @@
 /**
  * The bench's command line and the size of each case per mode:
  *
- *   npm run bench                 the full run (about 11 minutes on 2 cores)
+ *   npm run bench                 the full run (11 to 12 minutes on 2 cores)
  *   npm run bench -- --quick      every case, smaller, about 70 s (under 2 minutes)
  *   npm run bench -- --smoke      every case, tiny: checks the harness works (the test uses it)
  *
