@@ -3,14 +3,15 @@
  * one workerd over one KV namespace, so that machine and process noise is common to
  * all three.
  *
- *   /seed/<path>    the seed KV Worker's hit: `get` by URL, one header
+ *   http://localhost:<port>/<path>   the seed KV Worker itself (bench/baselines/kv-worker.js):
+ *                                    `get` by URL, one header
  *   /floor/<path>   the least a correct KV hit does: edge-cache's own entry read with
  *                   its metadata (`getWithMetadata`), answered with the stored status
  *                   and headers plus Age and Cache-Status; no rules, key, checks or counts
  *   /<path>         edge-cache itself (src/index.ts, RULES_JSON = bench/rules.bench.json)
  *
- * A seed miss fills its own key as bench/baselines/kv-worker.js does; the floor reads
- * what edge-cache stored for the same path, so it must be filled through edge-cache first.
+ * The seed is told apart by its host, so its URLs are the origin's, as in the bench. The
+ * floor reads what edge-cache stored for the same path: fill it through edge-cache first.
  */
 import { formatCacheStatus } from "../src/http/cache-status";
 import { FieldList, headersInit } from "../src/http/field-list";
@@ -18,6 +19,7 @@ import type { WorkerEnv } from "../src/env";
 import { createWorker } from "../src/index";
 import { kvName } from "../src/tiers/kv";
 import { storageKey } from "../src/tiers/two-tier";
+import seed from "./baselines/kv-worker.js";
 
 export { Coordinator, Shield } from "../src/index";
 
@@ -26,15 +28,6 @@ interface FloorEnv extends WorkerEnv {
 }
 
 const edgeCache = createWorker();
-
-async function seed(request: Request, url: URL, env: FloorEnv, ctx: ExecutionContext): Promise<Response> {
-  const cached = await env.CACHE_KV.get(request.url, { type: "stream" });
-  if (cached) return new Response(cached, { headers: { "content-type": "text/html; charset=utf-8" } });
-  const res = await fetch(new URL(url.pathname.slice("/seed".length) + url.search, env.ORIGIN));
-  const body = await res.arrayBuffer();
-  if (res.ok) ctx.waitUntil(env.CACHE_KV.put(request.url, body, { expirationTtl: 3600 }));
-  return new Response(body, res);
-}
 
 async function floor(url: URL, env: FloorEnv): Promise<Response> {
   // The key edge-cache gives a plain URL (scheme, host, path; the bench's URLs need no normalizing).
@@ -53,7 +46,7 @@ async function floor(url: URL, env: FloorEnv): Promise<Response> {
 export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
-    if (url.pathname.startsWith("/seed/")) return seed(request, url, env, ctx);
+    if (url.hostname === "localhost") return seed.fetch!(request, env, ctx);
     if (url.pathname.startsWith("/floor/")) return floor(url, env);
     return edgeCache.fetch!(request, env, ctx);
   },
