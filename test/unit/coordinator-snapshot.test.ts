@@ -15,6 +15,15 @@ function snapshotOf<T>(load: (previous: T | null) => Promise<T>, initial: () => 
   return { clock, snapshot };
 }
 
+/** String loads answered by hand, the first one already answered "v1". */
+async function loadedOnce() {
+  const { calls, load } = handLoads<string>();
+  const { clock, snapshot } = snapshotOf(load, () => "initial");
+  const first = snapshot.get();
+  calls[0]!.resolve("v1");
+  return { calls, clock, snapshot, first: await first };
+}
+
 /** Lets every promise callback that can run, run (one macrotask turn, no clock involved). */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -26,11 +35,8 @@ const now = async <T>(p: Promise<T>) => {
 
 describe("createSnapshot: a load begun before set()", () => {
   it("does not replace the value set, and the copy is loaded again from it at once", async () => {
-    const { calls, load } = handLoads<string>();
-    const { clock, snapshot } = snapshotOf(load, () => "initial");
-    const first = snapshot.get();
-    calls[0]!.resolve("v1");
-    expect(await first).toBe("v1");
+    const { calls, clock, snapshot, first } = await loadedOnce();
+    expect(first).toBe("v1");
     const loadedAt = snapshot.loadedAt;
 
     // Past the refresh period: the get serves the copy and starts a background load.
@@ -55,11 +61,7 @@ describe("createSnapshot: a load begun before set()", () => {
   });
 
   it("overtaken twice: the last value set stays, and the next get starts a fresh load", async () => {
-    const { calls, load } = handLoads<string>();
-    const { clock, snapshot } = snapshotOf(load, () => "initial");
-    const first = snapshot.get();
-    calls[0]!.resolve("v1");
-    await first;
+    const { calls, clock, snapshot } = await loadedOnce();
     const loadedAt = snapshot.loadedAt;
 
     clock.advance(2.5);
@@ -81,11 +83,7 @@ describe("createSnapshot: a load begun before set()", () => {
   });
 
   it("a request waiting past the bound gets a copy loaded after the write, not the one read before it", async () => {
-    const { calls, load } = handLoads<string>();
-    const { clock, snapshot } = snapshotOf(load, () => "initial");
-    const first = snapshot.get();
-    calls[0]!.resolve("v1");
-    await first;
+    const { calls, clock, snapshot } = await loadedOnce();
 
     clock.advance(6);
     const waiting = snapshot.get();
