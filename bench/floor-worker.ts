@@ -18,6 +18,8 @@ import { FieldList, headersInit } from "../src/http/field-list";
 import type { WorkerEnv } from "../src/env";
 import { createWorker } from "../src/index";
 import { kvName } from "../src/tiers/kv";
+import { freshness } from "../src/policy/freshness";
+import type { ResponseMeta } from "../src/tiers/entry";
 import { storageKey } from "../src/tiers/two-tier";
 import seed from "./baselines/kv-worker.js";
 
@@ -32,14 +34,12 @@ const edgeCache = createWorker();
 async function floor(url: URL, env: FloorEnv): Promise<Response> {
   // The key edge-cache gives a plain URL (scheme, host, path; the bench's URLs need no normalizing).
   const key = `${url.protocol}//${url.host}${url.pathname.slice("/floor".length)}${url.search}`;
-  const got = await env.CACHE_KV.getWithMetadata<{ m?: { status: number; headers: [string, string][]; storedAt: number; lifetimes: { lifetime: number } } }>(
-    kvName(await storageKey(key, url.host)),
-    { type: "stream" },
-  );
+  // The bench's entries fit KV's metadata (tiers/kv.ts `m`), so no envelope to open.
+  const got = await env.CACHE_KV.getWithMetadata<{ m?: ResponseMeta }>(kvName(await storageKey(key, url.host)), { type: "stream" });
   const m = got.metadata?.m;
   if (!got.value || !m) return new Response(`no entry for ${key}: fill it through edge-cache first`, { status: 500 });
-  const age = Math.max(0, Math.floor((Date.now() - m.storedAt) / 1000));
-  const fields: [string, string][] = [...m.headers, ["age", String(age)], ["cache-status", formatCacheStatus({ hit: true, ttl: m.lifetimes.lifetime - age, detail: "kv" })]];
+  const { age, ttl } = freshness(m.lifetimes, m.storedAt, Date.now());
+  const fields: [string, string][] = [...m.headers, ["age", String(age)], ["cache-status", formatCacheStatus({ hit: true, ttl, detail: "kv" })]];
   return new Response(got.value, { status: m.status, headers: headersInit(new FieldList(fields)) });
 }
 
