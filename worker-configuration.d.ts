@@ -3,12 +3,13 @@
 declare namespace Cloudflare {
 	interface GlobalProps {
 		mainModule: typeof import("./src/index");
-		durableNamespaces: "Coordinator" | "Shield";
+		durableNamespaces: "Coordinator" | "Shield" | "Stats";
 	}
 	interface Env {
 		CACHE_KV: KVNamespace;
 		COORDINATOR: DurableObjectNamespace<import("./src/index").Coordinator>;
 		SHIELD: DurableObjectNamespace<import("./src/index").Shield>;
+		STATS: DurableObjectNamespace<import("./src/index").Stats>;
 	}
 }
 interface Env extends Cloudflare.Env {}

@@ -7,14 +7,14 @@
  *
  *   --out FILE        where the JSON goes (default bench/results/latest.json)
  *   --cases a,b       run only these cases (edge-hit, kv-hit, kv-hit-logged, herd, offload, memory, stale,
- *                     locations-herd, purge-race)
+ *                     locations-herd, purge-race, isolates, cold-isolate, purge-log)
  *   --no-nginx        leave nginx out even when it is installed
  *   --entry FILE      the edge-cache Worker entry to bundle (default src/index.ts), e.g.
  *                     a checkout of another commit, to compare two builds on one machine
  */
 import { parseArgs } from "node:util";
 
-export const CASES = ["edge-hit", "kv-hit", "kv-hit-logged", "herd", "offload", "memory", "stale", "locations-herd", "purge-race"] as const;
+export const CASES = ["edge-hit", "kv-hit", "kv-hit-logged", "herd", "offload", "memory", "stale", "locations-herd", "purge-race", "isolates", "cold-isolate", "purge-log"] as const;
 export type CaseId = (typeof CASES)[number];
 export type Mode = "full" | "quick" | "smoke";
 

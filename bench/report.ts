@@ -1,7 +1,8 @@
 /**
  * The results: `bench/results/latest.json` (or --out) with every figure and its
- * spread, and a Markdown table for the terminal and the README.
+ * spread, and a Markdown table for the terminal and docs/reference/benchmarks.md.
  */
+import type { ColdIsolateResult, IsolatesGrowthResult, PurgeLogResult } from "./cases/isolates";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { CaseId, Mode } from "./config";
@@ -35,6 +36,9 @@ export interface Results {
     stale?: StaleResult;
     "locations-herd"?: LocationsHerdResult;
     "purge-race"?: PurgeRaceResult;
+    isolates?: IsolatesGrowthResult;
+    "cold-isolate"?: ColdIsolateResult;
+    "purge-log"?: PurgeLogResult;
   };
   /** Per-case errors of the harness itself (a case that could not run). */
   failures: Partial<Record<CaseId, string>>;

@@ -1,5 +1,5 @@
 /**
- * Builds of the origin (`buildHeader`, README "Deploys without old pages"), as data.
+ * Builds of the origin (`buildHeader`, docs/deploys.md), as data.
  * The coordinator keeps one record per header name: the current value, since when,
  * and the values it replaced lately. A value is a new build when it is neither the
  * current one nor one replaced within `FLAP_MS`: during a rolling deploy the old

@@ -12,7 +12,7 @@ import { remember } from "../bounded-map";
 import { answerWithin, type Clock } from "../clock";
 import type { CoordinatorApi } from "../coordinator/client";
 import type { PurgeStore } from "../purge/state";
-import { COORDINATOR_WRITE_TIMEOUT_MS } from "../purge/state";
+import { COORDINATOR_WRITE_TIMEOUT_MS } from "../coordinator/timing";
 import { FLAP_MS, nextBuild, type BuildRecord } from "./record";
 
 /** Header names remembered per isolate (a rules file names a few). */

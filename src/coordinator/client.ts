@@ -11,8 +11,8 @@ import type { WorkerEnv } from "../env";
 import type { Coordinator } from "./object";
 
 /** The coordinator's RPC methods as callers see them (each returns a promise). */
-export type CoordinatorApi = Pick<Coordinator, "time" | "recordPurge" | "purgesSince" | "recentPurges" | "statsAdd" | "statsRead" | "statsSample"
-  | "putRules" | "seedRules" | "rulesSince" | "rulesStatus" | "recordBuild">;
+export type CoordinatorApi = Pick<Coordinator, "time" | "since" | "recordPurge" | "recentPurges" | "statsAdd" | "statsRead" | "statsSample"
+  | "putRules" | "rulesStatus" | "recordBuild">;
 
 /** Wraps the stub (tests: delays, errors, restarts). */
 export type CoordinatorWrapper = (api: CoordinatorApi, site: string) => CoordinatorApi;

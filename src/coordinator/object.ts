@@ -10,19 +10,18 @@
 import { DurableObject } from "cloudflare:workers";
 import type { WorkerEnv } from "../env";
 import { MAX_ROWS } from "../purge/index-table";
-import { prunePurges, purgeCopy, purgesSince, recentPurges, recordPurge, type PurgeDelta, type PurgeInput, type RecentPurge, type Recorded } from "../purge/log";
-import { purgeCopyKey } from "../purge/state";
+import { prunePurges, purgeCopy, purgeCopyKey, purgesSince, recentPurges, recordPurge, type PurgeDelta, type PurgeInput, type RecentPurge, type Recorded } from "../purge/log";
 import { recordBuild, type BuildAnswer, type BuildInput } from "../builds/coordinator";
 import { metaNumber, metaText, setMeta } from "./meta";
 import { migrate } from "./schema";
 import { addStats, readSample, readStats, type SampledRequest } from "../stats/coordinator";
-import { rulesCopyKey } from "../rules/active";
 import {
   LEGACY_RULES_KEY,
   noteIsolate,
   parseLegacyRules,
   recordRules,
   rulesCopy,
+  rulesCopyKey,
   rulesSince,
   rulesStatus,
   seedRules,
@@ -34,6 +33,7 @@ import {
   type RulesUpload,
 } from "../rules/versions";
 import type { StatsAnswer, WindowName } from "../stats/summary";
+import { siteSince, type SiteAsk, type SiteDelta } from "./since";
 
 /** The KV copy is written at most once a second (KV's limit per key), a second after a change. */
 const COPY_DELAY_MS = 1_000;
@@ -72,6 +72,20 @@ export class Coordinator extends DurableObject<WorkerEnv> {
     return answer;
   }
 
+  /**
+   * The one refresh call (src/coordinator/since.ts): purges, builds and rules since the
+   * caller's sequences, and its seed until offered. One isolate per location asks it.
+   */
+  async since(asked: SiteAsk, report: IsolateReport, seed: RulesSeed | null): Promise<SiteDelta> {
+    await this.importLegacyRules(report.site);
+    noteIsolate(this.isolates, report, Date.now());
+    const before = metaNumber(this.sql, "rules_seq");
+    const delta = this.ctx.storage.transactionSync(() => siteSince(this.sql, asked, seed, Date.now()));
+    if (delta.rules.sequence !== before) await this.soon();
+    return delta;
+  }
+
+  /** The calls an isolate of the previous Worker version makes during a gradual deployment. */
   async purgesSince(since: number): Promise<PurgeDelta> {
     return purgesSince(this.sql, since);
   }
@@ -157,13 +171,21 @@ export class Coordinator extends DurableObject<WorkerEnv> {
       prunePurges(this.sql, now);
       setMeta(this.sql, "pruned_at", now);
     }
+    // A change recorded while the puts above ran is not in its copy yet, and its soon()
+    // may have found no alarm (a running alarm is not pending): it still needs one.
+    const behind = metaNumber(this.sql, "purge_seq") > metaNumber(this.sql, "purge_copy_seq") || metaNumber(this.sql, "rules_seq") > metaNumber(this.sql, "rules_copy_seq");
+    if (behind) await this.alarmBy(now + COPY_DELAY_MS);
     // Keep pruning hourly while there are records; a change brings the alarm forward.
-    if (sequence > 0) await this.ctx.storage.setAlarm(now + PRUNE_EVERY_MS);
+    else if (sequence > 0) await this.alarmBy(now + PRUNE_EVERY_MS);
   }
 
-  /** An alarm within `COPY_DELAY_MS`, unless one is already due sooner. */
-  private async soon(): Promise<void> {
-    const at = Date.now() + COPY_DELAY_MS;
+  /** An alarm within `COPY_DELAY_MS`. */
+  private soon(): Promise<void> {
+    return this.alarmBy(Date.now() + COPY_DELAY_MS);
+  }
+
+  /** An alarm by `at`, unless one is already due sooner: the earliest of what is asked for is kept. */
+  private async alarmBy(at: number): Promise<void> {
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }

@@ -24,6 +24,11 @@ export interface SnapshotOptions<T> {
   waitMs: number;
   /** Longest the first request of an isolate waits (there is nothing to serve yet). */
   firstWaitMs: number;
+  /**
+   * When a loaded value was current (ms, the clock's time); default: when its load
+   * ended. A copy another isolate asked for is as old as that ask, not as its reading.
+   */
+  asOf?(value: T): number;
 }
 
 export interface Snapshot<T> {
@@ -64,7 +69,7 @@ export function createSnapshot<T>(options: SnapshotOptions<T>): Snapshot<T> {
       // The same object: `load` changed the copy in place, so it holds the write too.
       if (generation === started || v === value) {
         value = v;
-        loadedAt = clock.now();
+        loadedAt = options.asOf ? options.asOf(v) : clock.now();
         return v;
       }
     }

@@ -118,7 +118,34 @@ export class PurgeTable {
 
   /** Rows as the coordinator sends them: [hash, hard ms, soft ms] repeated. */
   addRows(rows: Float64Array): void {
+    const count = Math.floor(rows.length / 3);
+    // A cold load into an empty table: sorted once, not merged 4,096 rows at a time.
+    if (this.n === 0 && this.pending.size === 0 && count > MAX_PENDING && count <= MAX_ROWS) return this.load(rows, count);
     for (let i = 0; i + 2 < rows.length; i += 3) this.add(rows[i]!, rows[i + 1]!, rows[i + 2]!);
+  }
+
+  private load(rows: Float64Array, count: number): void {
+    const order = new Uint32Array(count);
+    for (let i = 0; i < count; i++) order[i] = i;
+    order.sort((a, b) => rows[a * 3]! - rows[b * 3]!);
+    this.reserve(count);
+    let n = 0;
+    for (const i of order) {
+      const key = rows[i * 3]!;
+      const hard = seconds(rows[i * 3 + 1]!);
+      const soft = seconds(rows[i * 3 + 2]!);
+      this.newestRow = Math.max(this.newestRow, hard * 1000, soft * 1000);
+      if (n > 0 && this.keys[n - 1] === key) {
+        this.hard[n - 1] = Math.max(this.hard[n - 1]!, hard);
+        this.soft[n - 1] = Math.max(this.soft[n - 1]!, soft);
+        continue;
+      }
+      this.keys[n] = key;
+      this.hard[n] = hard;
+      this.soft[n] = soft;
+      n++;
+    }
+    this.n = n;
   }
 
   addEverything(hard: number, soft: number): void {
@@ -129,6 +156,18 @@ export class PurgeTable {
   apply(target: PurgeTarget, soft: boolean, at: number): void {
     if (target.kind === "everything") return this.addEverything(soft ? 0 : at, soft ? at : 0);
     for (const h of targetHashes(target)) this.add(h, soft ? 0 : at, soft ? at : 0);
+  }
+
+  /** Every row as the coordinator sends them ([hash, hard ms, soft ms] repeated): what a location's copy holds. */
+  rows(): Float64Array {
+    this.compact();
+    const out = new Float64Array(this.n * 3);
+    for (let r = 0; r < this.n; r++) {
+      out[r * 3] = this.keys[r]!;
+      out[r * 3 + 1] = this.hard[r]! * 1000;
+      out[r * 3 + 2] = this.soft[r]! * 1000;
+    }
+    return out;
   }
 
   /** Drops rows whose newest purge is older than `before` (ms): nothing they cover can still be served. */

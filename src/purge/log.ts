@@ -7,15 +7,23 @@
  * sequence N" is every row touched after N, complete and in order.
  */
 import { metaNumber, setMeta } from "../coordinator/meta";
-import { targetHash } from "./index-table";
+import { MAX_ROWS, targetHash } from "./index-table";
 import type { PurgeKind, PurgeTarget } from "./records";
 
 export const PURGE_TABLES: readonly string[] = [
   "CREATE TABLE IF NOT EXISTS purge_rows (hash INTEGER PRIMARY KEY, hard REAL NOT NULL, soft REAL NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL)",
   "CREATE INDEX IF NOT EXISTS purge_rows_seq ON purge_rows (seq)",
+  // The newest rows first, for a cold load and the KV copy, and the prune: an index, never a scan.
+  "CREATE INDEX IF NOT EXISTS purge_rows_time ON purge_rows (max(hard, soft))",
 ];
 
-/** Most rows in one delta (24 bytes each on the wire: 1.2 MB); a bigger gap takes several calls. */
+/** The KV copy the coordinator of `site` writes (see `purgeCopy`). */
+export const purgeCopyKey = (site: string) => `purge:v2:${site}`;
+
+/**
+ * Most rows in one delta (24 bytes each on the wire: 1.2 MB). A caller further behind
+ * (or new) gets the newest state instead (`newestRows`): it is complete either way.
+ */
 export const DELTA_ROWS = 50_000;
 
 export interface PurgeInput {
@@ -41,9 +49,9 @@ export interface PurgeDelta {
   everything: { hard: number; soft: number };
   /** [hash, hard, soft] repeated. */
   rows: Float64Array;
-  /** More rows wait past `sequence`: ask again. */
-  more: boolean;
-  /** Entries stored at or before this time may be covered by a pruned row (see PurgeTable.floor). */
+  /** The newest rows (a cold load), not the rows since the caller's sequence. */
+  cold: boolean;
+  /** Entries stored at or before this time may be covered by a row left out (see PurgeTable.floor). */
   floor: number;
   /** How long records matter, ms (isolates prune their copy with it). */
   horizonMs: number;
@@ -85,31 +93,53 @@ export function recordPurge(sql: SqlStorage, input: PurgeInput, now: number): Re
   return { sequence, at };
 }
 
-/** Every row touched after `since`, at most `DELTA_ROWS`, cut at a purge's boundary. */
-export function purgesSince(sql: SqlStorage, since: number, limit = DELTA_ROWS): PurgeDelta {
+/**
+ * What a caller at `since` lacks: every row touched after it (at most `DELTA_ROWS`),
+ * else, for a new caller or one further behind, the newest state: the newest
+ * `MAX_ROWS` rows by time and the time below which an entry may be covered by a row
+ * left out (it is revalidated, the rule an isolate applies when it drops rows). Both
+ * are complete up to the head: the oldest rows never stand in for the newest, and a
+ * cold load costs at most `MAX_ROWS` rows (6 MB), read from an index, whatever the
+ * log holds.
+ */
+export function purgesSince(sql: SqlStorage, since: number): PurgeDelta {
   const head = metaNumber(sql, "purge_seq");
-  const everything = { hard: metaNumber(sql, "everything_hard"), soft: metaNumber(sql, "everything_soft") };
-  // A coordinator that knows less than the caller (its storage was reset): send everything.
-  const from = since > head ? 0 : since;
-  const found = sql
-    .exec<{ hash: number; hard: number; soft: number; seq: number }>(
-      "SELECT hash, hard, soft, seq FROM purge_rows WHERE seq > ? ORDER BY seq LIMIT ?",
-      from,
-      limit + 1,
-    )
-    .toArray();
-  let rows = found;
-  let sequence = head;
-  const more = found.length > limit;
-  if (more) {
-    // One purge's rows never split across deltas (a purge has at most 100 targets).
-    const last = found[limit - 1]!.seq;
-    rows = found.filter((r) => r.seq < last);
-    sequence = last - 1;
+  const base = { sequence: head, everything: { hard: metaNumber(sql, "everything_hard"), soft: metaNumber(sql, "everything_soft") }, horizonMs: metaNumber(sql, "purge_horizon_ms") };
+  // A coordinator that knows less than the caller (its storage was reset) sends its newest state too.
+  const behind = since > 0 && since <= head ? sql.exec<{ n: number }>("SELECT count(*) AS n FROM (SELECT 1 FROM purge_rows WHERE seq > ? LIMIT ?)", since, DELTA_ROWS + 1).one().n : Infinity;
+  if (behind > DELTA_ROWS) {
+    const newest = newestRows(sql, MAX_ROWS);
+    return { ...base, rows: newest.rows, cold: true, floor: newest.floor };
   }
-  const out = new Float64Array(rows.length * 3);
-  rows.forEach((r, i) => out.set([r.hash, r.hard, r.soft], i * 3));
-  return { sequence, everything, rows: out, more, floor: metaNumber(sql, "purge_floor"), horizonMs: metaNumber(sql, "purge_horizon_ms") };
+  const rows = triples(sql.exec("SELECT hash, hard, soft FROM purge_rows WHERE seq > ?", since).raw(), behind).rows;
+  return { ...base, rows, cold: false, floor: metaNumber(sql, "purge_floor") };
+}
+
+/** The newest `limit` rows by time, and the floor that stands for the rest (and for pruned rows). */
+export function newestRows(sql: SqlStorage, limit: number): { rows: Float64Array; floor: number } {
+  const { rows, rest } = triples(sql.exec("SELECT hash, hard, soft FROM purge_rows ORDER BY max(hard, soft) DESC LIMIT ?", limit + 1).raw(), limit);
+  // Entries stored before the newest row left out may be covered by it: readers revalidate them.
+  const floor = Math.max(metaNumber(sql, "purge_floor"), rest ? Math.max(Number(rest[1]), Number(rest[2])) : 0);
+  return { rows, floor };
+}
+
+/** At most `limit` rows as [hash, hard, soft] triples (read raw: no object per row), and the first one past it. */
+function triples(cursor: Iterable<SqlStorageValue[]>, limit: number): { rows: Float64Array; rest: SqlStorageValue[] | null } {
+  let out = new Float64Array(Math.min(limit, 4096) * 3);
+  let n = 0;
+  for (const r of cursor) {
+    if (n === limit) return { rows: out.slice(0, n * 3), rest: r };
+    if (n * 3 === out.length) {
+      const grown = new Float64Array(Math.min(limit, n * 2) * 3);
+      grown.set(out);
+      out = grown;
+    }
+    out[n * 3] = Number(r[0]);
+    out[n * 3 + 1] = Number(r[1]);
+    out[n * 3 + 2] = Number(r[2]);
+    n++;
+  }
+  return { rows: out.slice(0, n * 3), rest: null };
 }
 
 /** Drops rows no entry can still be covered by (older than the horizon); returns how many. */
@@ -126,22 +156,10 @@ export function prunePurges(sql: SqlStorage, now: number): number {
  * float64 triples, and what else a reader needs in the metadata (KV's 1 KiB).
  */
 export function purgeCopy(sql: SqlStorage, limit: number): { value: ArrayBuffer; metadata: PurgeCopyMeta } {
-  const rows = sql
-    .exec<{ hash: number; hard: number; soft: number }>("SELECT hash, hard, soft FROM purge_rows ORDER BY max(hard, soft) DESC LIMIT ?", limit + 1)
-    .toArray();
-  const kept = rows.slice(0, limit);
-  const out = new Float64Array(kept.length * 3);
-  kept.forEach((r, i) => out.set([r.hash, r.hard, r.soft], i * 3));
-  // Entries stored before the newest row left out may be covered by it: readers revalidate them.
-  const cut = Math.max(metaNumber(sql, "purge_floor"), rows.length > limit ? Math.max(rows[limit]!.hard, rows[limit]!.soft) : 0);
+  const { rows, floor } = newestRows(sql, limit);
   return {
-    value: out.buffer,
-    metadata: {
-      v: 2,
-      sequence: metaNumber(sql, "purge_seq"),
-      everything: [metaNumber(sql, "everything_hard"), metaNumber(sql, "everything_soft")],
-      floor: cut,
-    },
+    value: rows.buffer as ArrayBuffer,
+    metadata: { v: 2, sequence: metaNumber(sql, "purge_seq"), everything: [metaNumber(sql, "everything_hard"), metaNumber(sql, "everything_soft")], floor },
   };
 }
 

@@ -6,7 +6,8 @@
  * the race with a store that was already under way: the entry carries the time its
  * origin request was sent (`requestedAt`), so an answer the origin began before the
  * purge (its headers, or its body, arriving after it) is still older than it.
- * Pure: merging, pruning and the verdict are data in, data out.
+ * The verdict itself is the `PurgeTable`'s (src/purge/index-table.ts). Pure: merging
+ * and pruning are data in, data out.
  */
 
 export const PURGE_STATE_VERSION = 1;
@@ -76,45 +77,21 @@ export function addRecord(records: PurgeRecords, record: PurgeRecord): PurgeReco
   return out;
 }
 
-/** What one target's records say about an entry stored at `storedAt`. */
-function verdictOf(records: PurgeRecords | undefined, storedAt: number): "hard" | "soft" | null {
-  let verdict: "soft" | null = null;
-  for (const r of records ?? []) {
-    if (r.at < storedAt) continue;
-    if (!r.soft) return "hard";
-    verdict = "soft";
-  }
-  return verdict;
-}
-
 /** `host/path?query` of a URL: the form prefixes are kept in, so http and https meet. */
 export function prefixForm(url: URL): string {
   return `${url.host}${url.pathname}${url.search}`;
 }
 
 /**
- * Whether an entry is purged: "hard" when any matching hard record is at or after the
- * time it was stored, else "soft" for a soft one, else null. `url` is the entry's
- * normalized cache URL (`buildCacheKey(...).url`).
+ * Replays a stored state's records as purges into `table` (a `PurgeTable`, the one the
+ * Worker checks every entry against): how the records an older version kept in KV
+ * (`purge:v1`) still purge.
  */
-export function purgeVerdict(
-  state: PurgeState,
-  entry: { storedAt: number; requestedAt?: number; route: string; tags: readonly string[] },
-  url: URL,
-): "hard" | "soft" | null {
-  const at = entry.requestedAt ?? entry.storedAt;
-  const found: ("hard" | "soft" | null)[] = [
-    verdictOf(state.everything, at),
-    verdictOf(own(state.routes, entry.route), at),
-    verdictOf(own(state.urls, url.href), at),
-  ];
-  for (const tag of entry.tags) found.push(verdictOf(own(state.tags, tag.toLowerCase()), at));
-  const form = prefixForm(url);
-  for (const [prefix, records] of Object.entries(state.prefixes)) {
-    if (form.startsWith(prefix)) found.push(verdictOf(records, at));
+export function replayState(state: PurgeState, table: { apply(target: PurgeTarget, soft: boolean, at: number): void }): void {
+  for (const r of state.everything) table.apply({ kind: "everything" }, r.soft, r.at);
+  for (const kind of KINDS) {
+    for (const [value, records] of Object.entries(state[kind])) for (const r of records) table.apply({ kind, values: [value] }, r.soft, r.at);
   }
-  if (found.includes("hard")) return "hard";
-  return found.includes("soft") ? "soft" : null;
 }
 
 function own(map: Readonly<Record<string, PurgeRecords>>, key: string): PurgeRecords | undefined {

@@ -7,13 +7,13 @@
  *      start as a seed, so a local upload takes effect exactly as in production;
  *   3. the deployment's own rules: `RULES_JSON`, else the bundled config/routes.json.
  *
- * Propagation (the purge bounds, src/purge/state.ts): the isolate that took an upload
- * serves it at once; every other isolate that serves requests asks the coordinator
- * once its copy is 2 s old (in the background, a cheap "anything after sequence N?")
- * and never serves a copy older than 5 s without first waiting up to 0.3 s for a
- * fresh one (src/coordinator/snapshot.ts). When the coordinator cannot be reached,
- * the copy it writes to KV (`rules:v2:<site>`) serves instead, with KV's bounds
- * (about 60 s to other locations), logged once until the coordinator answers again.
+ * Propagation (src/coordinator/timing.ts): the isolate that took an upload serves it
+ * at once; the others learn it with the site's shared state (src/coordinator/
+ * site-state.ts: one delta call per location, purges and rules together), never
+ * serving state older than 5 s without first waiting up to 0.3 s for a fresh one.
+ * When the coordinator cannot be reached, the copy it writes to KV (`rules:v2:<site>`,
+ * src/rules/kv-copy.ts) serves instead, with KV's bounds (about 60 s to other
+ * locations), logged once until the coordinator answers again.
  *
  * Invariant 6: a version that fails to parse or validate never replaces rules that
  * work; the last good rules (else the deployment's own) keep serving, and the problem
@@ -22,21 +22,21 @@
 import bundled from "../../config/routes.json";
 import { answerWithin, systemClock, within, type Clock } from "../clock";
 import type { CoordinatorApi } from "../coordinator/client";
-import { createSnapshot } from "../coordinator/snapshot";
+import type { SiteState } from "../coordinator/site-state";
+import { BOUND_MS, COORDINATOR_TIMEOUT_MS, COORDINATOR_WRITE_TIMEOUT_MS, REFRESH_MS } from "../coordinator/timing";
 import { sha256Hex } from "../policy/digest";
-import { COORDINATOR_TIMEOUT_MS, COORDINATOR_WRITE_TIMEOUT_MS, PURGE_BOUND_MS, PURGE_READ_TIMEOUT_MS, PURGE_REFRESH_MS, PURGE_WAIT_MS } from "../purge/state";
+import type { RulesKnown } from "./kv-copy";
 import { parseRules, parseRulesText } from "./parse";
 import type { CompiledRules, Problem } from "./types";
-import { LEGACY_RULES_KEY, parseLegacyRules, parseRulesCopy, type RulesRecord, type RulesSeed, type RulesStatus } from "./versions";
+import { LEGACY_RULES_KEY, rulesCopyKey, type IsolateReport, type RulesRecord, type RulesSeed, type RulesStatus } from "./versions";
 
+export { rulesCopyKey };
 /** Where uploads lived before the coordinator (still read when it has no copy; deleted by DELETE). */
 export const RULES_KV_KEY = LEGACY_RULES_KEY;
-/** The copy of the newest version the coordinator of `site` writes to KV. */
-export const rulesCopyKey = (site: string) => `rules:v2:${site}`;
-/** How old an isolate's copy may get before it asks again (in the background). */
-export const RULES_REFRESH_MS = PURGE_REFRESH_MS;
+/** How old an isolate's copy may get before it is refreshed (in the background). */
+export const RULES_REFRESH_MS = REFRESH_MS;
 /** The propagation bound: no isolate serves a copy older than this without asking first. */
-export const RULES_BOUND_MS = PURGE_BOUND_MS;
+export const RULES_BOUND_MS = BOUND_MS;
 
 type Log = (line: Record<string, unknown>) => void;
 
@@ -78,6 +78,10 @@ export interface RulesSource {
   remove(): Promise<ActiveRules>;
   /** The coordinator's newest version and what each isolate reported; null when it cannot be reached. */
   status(): Promise<RulesStatus | null>;
+  /** The deployment's seed (RULES_JSON, when valid), for the shared state to offer once. */
+  seed(): Promise<RulesSeed | null>;
+  /** What this isolate serves when it knows `known`, for the coordinator's list. */
+  report(known: RulesKnown | null): Pick<IsolateReport, "sequence" | "version" | "source">;
 }
 
 export interface RulesEnv {
@@ -91,6 +95,8 @@ export interface RulesSourceOptions {
   site: string;
   /** The site's coordinator; without one, the KV copy is all there is. */
   coordinator?: () => CoordinatorApi;
+  /** The site's shared state (made after this source: it asks for the seed and the report). */
+  shared: () => SiteState;
   log: Log;
   clock?: Clock;
   fixed?: CompiledRules;
@@ -109,22 +115,16 @@ function bundledCompiled() {
   return bundledActive;
 }
 
-interface View {
-  active: ActiveRules;
-  /** Where the last load got it: the sequence asked from is only the coordinator's own. */
-  via: "coordinator" | "kv" | "deployed";
-}
-
 /** One isolate's view of the rules; `fixed` rules (tests) win over everything. */
 export function createRulesSource(options: RulesSourceOptions): RulesSource {
-  const { env, site, coordinator, log, fixed } = options;
+  const { env, site, coordinator, log, fixed, shared } = options;
   const clock = options.clock ?? systemClock;
   const isolate = crypto.randomUUID().slice(0, 8);
   let deployedActive: ActiveRules | null = null;
   let deploying: Promise<ActiveRules> | null = null;
   let seed: RulesSeed | null = null;
-  let seeded = false;
-  let down = false;
+  // The rules compiled for what was last known: a version is compiled once per isolate.
+  let last: { known: RulesKnown; active: ActiveRules } | null = null;
   // The version last refused (what it was, and what served instead): logged once, not every refresh.
   let refusedKey: string | null = null;
   let refusedActive: ActiveRules | null = null;
@@ -153,89 +153,43 @@ export function createRulesSource(options: RulesSourceOptions): RulesSource {
   }
 
   /** The rules of one recorded version; a broken one leaves the last good rules serving. */
-  async function fromRecord(record: RulesRecord, via: "coordinator" | "kv", previous: View | null): Promise<ActiveRules> {
+  async function fromRecord(record: RulesRecord, via: "coordinator" | "kv", previous: ActiveRules | null): Promise<ActiveRules> {
     const own = await deployed();
     const source: RulesSourceName = record.seed !== null ? "RULES_JSON" : via;
     if (record.text === null) return { ...own, sequence: record.sequence };
     const uploadedAt = record.seed !== null ? null : record.at;
-    const same = previous && previous.active.version === record.version && previous.active.sequence === record.sequence && !previous.active.refused;
-    if (same) return { ...previous.active, source, uploadedAt };
+    const same = previous && previous.version === record.version && previous.sequence === record.sequence && !previous.refused;
+    if (same) return { ...previous, source, uploadedAt };
     const key = `${source}:${record.sequence}:${record.version}`;
     if (key === refusedKey && refusedActive) return refusedActive;
     const result = parseRulesText(record.text);
     if (result.rules) return { rules: result.rules, source, version: record.version, sequence: record.sequence, uploadedAt, refused: null };
     logProblems(log, source, result.problems);
     refusedKey = key;
-    return (refusedActive = { ...(previous?.active ?? own), refused: { source, problems: result.problems } });
+    return (refusedActive = { ...(previous ?? own), refused: { source, problems: result.problems } });
   }
 
-  async function fromCoordinator(api: CoordinatorApi, previous: View | null): Promise<View> {
-    await deployed();
-    const since = previous?.via === "coordinator" ? previous.active.sequence : 0;
-    const report = { site, isolate, sequence: previous?.active.sequence ?? 0, version: previous?.active.version ?? null, source: previous?.active.source ?? "none" };
-    const seeding = seed !== null && !seeded;
-    const call = seeding ? api.seedRules(seed!, since, report) : api.rulesSince(since, report);
-    const delta = await answerWithin(clock, COORDINATOR_TIMEOUT_MS, call);
-    // A coordinator that knows less than we saw has lost its storage: seed it again next time.
-    seeded = seeding || (seeded && delta.sequence >= since);
-    if (delta.latest) return { active: await fromRecord(delta.latest, "coordinator", previous), via: "coordinator" };
-    if (delta.sequence === 0 || !previous) return { active: await deployed(), via: "coordinator" };
-    return previous;
-  }
-
-  async function read(key: string): Promise<string | null> {
-    const got = await within(clock, PURGE_READ_TIMEOUT_MS, env.CACHE_KV.get(key, { type: "text" }), "timeout" as const);
-    if (got === "timeout") throw new Error(`no answer from KV in ${PURGE_READ_TIMEOUT_MS} ms`);
-    return got;
-  }
-
-  /** The coordinator's KV copy (else what an older version kept in KV); one started from another seed ignores it. */
-  async function fromKv(previous: View | null): Promise<View> {
+  /** What serves for `known`: its version compiled (once), the deployment's own rules, or the last good ones. */
+  async function activeFor(known: RulesKnown): Promise<ActiveRules> {
+    if (last?.known === known) return last.active;
     const own = await deployed();
-    const raw = await read(rulesCopyKey(site));
-    const copy = parseRulesCopy(raw);
-    if (raw !== null && copy === null) {
-      if (refusedKey === raw && refusedActive) return { active: refusedActive, via: "kv" };
-      const why = `the value at ${rulesCopyKey(site)} is not a rules copy (version 2)`;
-      const problems: Problem[] = [{ severity: "error", path: "$", message: why, hint: "upload the rules again with PUT /.edge-cache/rules" }];
-      logProblems(log, "kv", problems);
-      refusedKey = raw;
-      return { active: (refusedActive = { ...(previous?.active ?? own), refused: { source: "kv", problems } }), via: "kv" };
-    }
-    if (copy && (seed === null || copy.seedId === seed.id)) return { active: await fromRecord(copy, "kv", previous), via: "kv" };
-    if (copy || seed) return { active: own, via: "deployed" };
-    const legacy = parseLegacyRules(await read(RULES_KV_KEY));
-    if (legacy) return { active: await fromRecord({ sequence: 0, seed: null, ...legacy }, "kv", previous), via: "kv" };
-    return { active: own, via: "deployed" };
+    const previous = last?.active ?? null;
+    let active: ActiveRules;
+    if (known.broken !== undefined) {
+      // The KV copy is not a rules copy: the rules known before keep serving, and the problem is shown.
+      if (refusedKey === known.broken && refusedActive) active = refusedActive;
+      else {
+        const why = `the value at ${rulesCopyKey(site)} is not a rules copy (version 2)`;
+        const problems: Problem[] = [{ severity: "error", path: "$", message: why, hint: "upload the rules again with PUT /.edge-cache/rules" }];
+        logProblems(log, "kv", problems);
+        refusedKey = known.broken;
+        active = refusedActive = { ...(previous ?? own), refused: { source: "kv", problems } };
+      }
+    } else if (known.record === null) active = known.via === "deployed" ? own : { ...own, sequence: known.sequence };
+    else active = await fromRecord(known.record, known.via === "kv" ? "kv" : "coordinator", previous);
+    last = { known, active };
+    return active;
   }
-
-  const snapshot = createSnapshot<View>({
-    clock,
-    async load(previous) {
-      if (coordinator) {
-        try {
-          const view = await fromCoordinator(coordinator(), previous);
-          down = false;
-          return view;
-        } catch (err) {
-          if (!down) log({ msg: "coordinator-unavailable", part: "rules", fallback: "kv", error: message(err) });
-          down = true;
-        }
-      }
-      try {
-        return await fromKv(previous);
-      } catch (err) {
-        log({ msg: "rules-kv-read", fallback: "last-known", error: message(err) });
-        return previous ?? { active: await deployed(), via: "deployed" };
-      }
-    },
-    // Only after `deployed()` has run (every get awaits it first).
-    initial: () => ({ active: deployedActive!, via: "deployed" }),
-    refreshMs: RULES_REFRESH_MS,
-    boundMs: RULES_BOUND_MS,
-    waitMs: PURGE_WAIT_MS,
-    firstWaitMs: COORDINATOR_TIMEOUT_MS + 2 * PURGE_READ_TIMEOUT_MS + 100,
-  });
 
   // Rules given as an option never change: their version is worked out once.
   const fixedActive: Promise<ActiveRules> | null = fixed
@@ -245,7 +199,9 @@ export function createRulesSource(options: RulesSourceOptions): RulesSource {
   async function current(background?: (p: Promise<unknown>) => void): Promise<ActiveRules> {
     if (fixedActive) return fixedActive;
     if (deployedActive === null) await deployed();
-    return (await snapshot.get(background)).active;
+    const known = (await shared().get(background)).rules;
+    // The hot path: what was compiled for the state known, without another async step.
+    return last?.known === known ? last.active : activeFor(known);
   }
 
   /** Has the coordinator record a version; this isolate serves it at once. */
@@ -259,10 +215,11 @@ export function createRulesSource(options: RulesSourceOptions): RulesSource {
       throw err;
     }
     await deployed();
-    const active = await fromRecord(recorded, "coordinator", snapshot.peek());
-    // Looked at after the compile: a refresh may have brought a newer upload meanwhile.
-    const view = snapshot.peek();
-    if (!view || view.via !== "coordinator" || recorded.sequence > view.active.sequence) snapshot.set({ active, via: "coordinator" });
+    const known: RulesKnown = { sequence: recorded.sequence, record: recorded, via: "coordinator" };
+    // A refresh may have brought a newer upload meanwhile: only a newer one replaces what is known.
+    await shared().change((view) => {
+      if (view.rules.via !== "coordinator" || recorded.sequence > view.rules.sequence) view.rules = known;
+    });
     return recorded;
   }
 
@@ -291,6 +248,16 @@ export function createRulesSource(options: RulesSourceOptions): RulesSource {
       } catch {
         return null;
       }
+    },
+    async seed() {
+      await deployed();
+      return seed;
+    },
+    report(known) {
+      if (known && last?.known === known) return { sequence: last.active.sequence, version: last.active.version, source: last.active.source };
+      if (!known) return { sequence: 0, version: null, source: "none" };
+      const source = known.record?.seed ? "RULES_JSON" : known.via === "deployed" ? (deployedActive?.source ?? "none") : known.via;
+      return { sequence: known.sequence, version: known.record?.version ?? null, source };
     },
   };
 }

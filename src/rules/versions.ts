@@ -7,8 +7,10 @@
  * A version is a rules file (validated by the isolate that took it) or a removal
  * (`text: null`: the deployment's own rules serve again). A seed is the file a
  * deployment was started with (`RULES_JSON`, with `RULES_SEED` for one `npm start`):
- * it is recorded once per seed id, so a new start begins from its own file and later
- * uploads win over it, exactly as uploads win over the bundled file in production.
+ * it is recorded as the newest version the first time its id is seen and never again,
+ * so a new start begins from its own file and later uploads win over it, and during a
+ * gradual deployment (two Worker versions serving at once) neither version's new
+ * isolates take the site back to their file (ARCHITECTURE.md, "Rules uploads").
  *
  * The isolates report which version they serve whenever they ask; the coordinator
  * keeps the last report of each in memory (it is a view, not state: lost on restart,
@@ -19,10 +21,17 @@ import { metaNumber, metaText, setMeta } from "../coordinator/meta";
 
 export const RULES_TABLES: readonly string[] = [
   "CREATE TABLE IF NOT EXISTS rules_versions (seq INTEGER PRIMARY KEY, version TEXT NOT NULL, text TEXT, at REAL NOT NULL, seed TEXT)",
+  // Every seed id recorded (the newest KEEP_SEEDS), with the sequence it was recorded as.
+  "CREATE TABLE IF NOT EXISTS rules_seeds (id TEXT PRIMARY KEY, seq INTEGER NOT NULL)",
+  // Seeds recorded before this table existed: the kept versions', and the last one's.
+  "INSERT OR IGNORE INTO rules_seeds (id, seq) SELECT seed, MAX(seq) FROM rules_versions WHERE seed IS NOT NULL GROUP BY seed",
+  "INSERT OR IGNORE INTO rules_seeds (id, seq) SELECT value, 0 FROM meta WHERE name = 'rules_seed' AND value != ''",
 ];
 
 /** Versions kept (the newest serves; the others are history for whoever reads the table). */
 const KEEP_VERSIONS = 20;
+/** Seed ids remembered: one per deployment that changed its file, or per `npm start`. */
+const KEEP_SEEDS = 1_000;
 /** Isolates not heard from for this long are left out of the list. */
 export const ISOLATE_SEEN_MS = 5 * 60_000;
 const MAX_ISOLATES = 1_000;
@@ -60,6 +69,8 @@ export interface IsolateReport {
   /** The site (names the KV copy when this call records the first version). */
   site: string;
   isolate: string;
+  /** Where it runs (`request.cf.colo`, or the simulated location): it asks for every isolate there. */
+  location?: string;
   sequence: number;
   version: string | null;
   source: string;
@@ -70,6 +81,8 @@ export interface RulesDelta {
   sequence: number;
   /** The newest version, when it is newer than what the caller has. */
   latest: RulesRecord | null;
+  /** The latest seed id recorded: an isolate started from it need not offer it again. */
+  seedId: string;
 }
 
 /** `GET /.edge-cache/rules`: the newest version (without its text) and what each isolate serves. */
@@ -99,10 +112,17 @@ export function recordRules(sql: SqlStorage, input: RulesUpload, now: number, se
   return { sequence, version: input.version, text: input.text, at, seed };
 }
 
-/** Records the seed as the newest version unless this seed id was recorded already; then as `rulesSince`. */
+/**
+ * Records the seed as the newest version unless this seed id was ever recorded; then as
+ * `rulesSince`. Not only the latest seed: an older Worker version's isolate that starts
+ * during a gradual deployment must not make its file newest again over the newer one's
+ * or over an upload made since.
+ */
 export function seedRules(sql: SqlStorage, seed: RulesSeed, since: number, now: number): RulesDelta {
-  if (metaText(sql, "rules_seed") !== seed.id) {
-    recordRules(sql, { site: seed.site, version: seed.version, text: seed.text, at: now }, now, seed.id);
+  if (sql.exec("SELECT 1 FROM rules_seeds WHERE id = ?", seed.id).toArray().length === 0) {
+    const { sequence } = recordRules(sql, { site: seed.site, version: seed.version, text: seed.text, at: now }, now, seed.id);
+    sql.exec("INSERT INTO rules_seeds (id, seq) VALUES (?, ?)", seed.id, sequence);
+    sql.exec("DELETE FROM rules_seeds WHERE seq < (SELECT seq FROM rules_seeds ORDER BY seq DESC LIMIT 1 OFFSET ?)", KEEP_SEEDS - 1);
     setMeta(sql, "rules_seed", seed.id);
   }
   return rulesSince(sql, since);
@@ -118,7 +138,7 @@ export function latestRules(sql: SqlStorage): RulesRecord | null {
 export function rulesSince(sql: SqlStorage, since: number): RulesDelta {
   const sequence = metaNumber(sql, "rules_seq");
   // A caller ahead of us saw a coordinator that has since lost its storage: send what we have.
-  return { sequence, latest: sequence !== since && sequence > 0 ? latestRules(sql) : null };
+  return { sequence, latest: sequence !== since && sequence > 0 ? latestRules(sql) : null, seedId: metaText(sql, "rules_seed") };
 }
 
 export function rulesCopy(sql: SqlStorage): RulesCopy | null {
@@ -141,6 +161,9 @@ export function rulesStatus(sql: SqlStorage, isolates: Map<string, IsolateReport
     isolates: [...isolates.values()].reverse(),
   };
 }
+
+/** The copy of the newest version the coordinator of `site` writes to KV. */
+export const rulesCopyKey = (site: string) => `rules:v2:${site}`;
 
 /** Where uploads lived before the coordinator: `{ v: 1, text, version, uploadedAt }`. */
 export const LEGACY_RULES_KEY = "rules:v1";

@@ -1,6 +1,6 @@
 /**
  * One Workers Analytics Engine data point per request, when the `ANALYTICS` binding
- * exists. The order of blobs and doubles is the schema (README: "Statistics"); new
+ * exists. The order of blobs and doubles is the schema (docs/statistics.md, "Analytics Engine"); new
  * fields go at the end so that saved queries keep working.
  */
 import { fromCache, type Outcome } from "./outcome";

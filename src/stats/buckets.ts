@@ -1,14 +1,15 @@
 /**
  * One-minute buckets of counters per route, plus the URLs fetched from the origin,
- * for the last 24 hours. Bounded: at most 1440 minutes, 64 routes a minute, 20 miss
- * URLs a minute (5 once a minute is an hour old). The time is passed in. Pure.
+ * for the last `keep` minutes (24 hours unless told). Bounded: at most `keep` minutes,
+ * 64 routes a minute, 20 miss URLs a minute (5 once a minute is an hour old). The time
+ * is passed in. Pure.
  */
 import { addObservation, dict, emptyCounts, mergeCounts, type Counts, type Observation } from "./counts";
 
 export const MINUTE_MS = 60_000;
 export const KEEP_MINUTES = 24 * 60;
-const MAX_ROUTES = 64;
-const MISS_URLS = 20;
+export const MAX_ROUTES = 64;
+export const MISS_URLS = 20;
 const OLD_MISS_URLS = 5;
 const TRIM_AFTER_MINUTES = 60;
 /** Longer URLs are cut: a counter is no place for a megabyte of query string. */
@@ -36,6 +37,8 @@ export function minuteOf(now: number): number {
 export class MinuteBuckets {
   private readonly minutes = new Map<number, Minute>();
   private latest = 0;
+
+  constructor(private readonly keep: number = KEEP_MINUTES) {}
 
   private at(t: number, now: number): Minute {
     let m = this.minutes.get(t);
@@ -70,7 +73,7 @@ export class MinuteBuckets {
 
   /** Adds minutes counted elsewhere (another isolate's flush). */
   add(list: readonly Minute[], now: number): void {
-    const oldest = minuteOf(now) - (KEEP_MINUTES - 1) * MINUTE_MS;
+    const oldest = minuteOf(now) - (this.keep - 1) * MINUTE_MS;
     for (const from of list) {
       if (from.t < oldest || from.t > now + MINUTE_MS) continue;
       const m = this.at(minuteOf(from.t), now);
@@ -98,11 +101,11 @@ export class MinuteBuckets {
     return this.minutes.size;
   }
 
-  /** Drops minutes older than 24 h and trims the miss URLs of those older than an hour. */
+  /** Drops minutes older than `keep` and trims the miss URLs of those older than an hour. */
   private prune(now: number): void {
     const current = minuteOf(now);
     for (const [t, m] of this.minutes) {
-      if (t <= current - KEEP_MINUTES * MINUTE_MS) this.minutes.delete(t);
+      if (t <= current - this.keep * MINUTE_MS) this.minutes.delete(t);
       else if (t <= current - TRIM_AFTER_MINUTES * MINUTE_MS) trimMisses(m, OLD_MISS_URLS);
     }
   }

@@ -1,7 +1,10 @@
 /**
  * A URL as the statistics keep it: no credentials, no fragment, and no values for
  * query parameters the route's key drops (they are tracking noise and may be
- * personal) or whose name looks like a secret. Cookies never reach here. Pure.
+ * personal) or whose name looks like a secret. Cookies never reach here. Every URL the
+ * statistics keep (counters, Analytics Engine, the traffic sample) goes through here
+ * with the request's route; `null` is for a request no route matched (no key: only
+ * secret-looking values go). Pure.
  */
 import type { CompiledRoute } from "../rules/types";
 

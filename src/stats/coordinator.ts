@@ -1,65 +1,23 @@
 /**
- * The statistics' part of the coordinator: the site's minutes (what every isolate
- * flushed, added up) and a bounded sample of recent requests, in the coordinator's
- * SQLite. Plain functions over its `SqlStorage`; the class only forwards to them.
+ * LEGACY: the statistics' part of the coordinator before they moved to their own
+ * objects (src/stats/object.ts): the site's minutes as one JSON row a minute. No
+ * isolate sends here any more; it stays only while the coordinator still exposes
+ * `statsAdd`/`statsRead`/`statsSample` (to be removed with those methods).
  */
-import { KEEP_MINUTES, MAX_URL_LENGTH, MINUTE_MS, MinuteBuckets, minuteOf, type Minute } from "./buckets";
-import { isCounts } from "./counts";
+import { KEEP_MINUTES, MINUTE_MS, MinuteBuckets, minuteOf } from "./buckets";
+import { decodeBatch, isMinute, SAMPLE_SIZE, type SampledRequest } from "./batch";
 import { statsAnswer, WINDOWS, type StatsAnswer, type WindowName } from "./summary";
 
-/** One request of the traffic sample: method and cleaned URL, never a header. */
-export interface SampledRequest {
-  method: string;
-  url: string;
-  at: number;
-}
-
-/** What an isolate sends at most every 10 s. */
-export interface StatsBatch {
-  minutes: Minute[];
-  sample: SampledRequest[];
-}
-
-/** Requests kept for trying rules on: the most recent ones. */
-export const SAMPLE_SIZE = 1000;
+export { SAMPLE_SIZE, type SampledRequest } from "./batch";
 
 export const STATS_SQL: readonly string[] = [
   "CREATE TABLE IF NOT EXISTS stats_minutes (t INTEGER PRIMARY KEY, data TEXT NOT NULL)",
   "CREATE TABLE IF NOT EXISTS stats_sample (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, method TEXT NOT NULL, url TEXT NOT NULL)",
 ];
 
-/** A minute as flushed: checked field by field, since it crossed an RPC boundary. */
-export function isMinute(v: unknown): v is Minute {
-  if (typeof v !== "object" || v === null) return false;
-  const m = v as Partial<Minute>;
-  if (typeof m.t !== "number" || !Number.isFinite(m.t) || typeof m.missesOther !== "number") return false;
-  if (typeof m.routes !== "object" || m.routes === null || typeof m.misses !== "object" || m.misses === null) return false;
-  if (!Object.values(m.routes).every(isCounts)) return false;
-  return Object.values(m.misses).every((x) => typeof x?.reason === "string" && typeof x.count === "number" && Number.isFinite(x.count));
-}
-
-function isSampled(v: unknown): v is SampledRequest {
-  const s = v as Partial<SampledRequest> | null;
-  return typeof s?.method === "string" && s.method.length <= 32 && typeof s.url === "string" && typeof s.at === "number";
-}
-
-/**
- * Batches cross the RPC boundary as JSON text: the counters' maps have no prototype
- * (so no key is special), which structured clone refuses.
- */
-export function encodeBatch(batch: StatsBatch): string {
-  return JSON.stringify(batch);
-}
-
 /** Adds an isolate's batch (`encodeBatch`) into the site's minutes and sample; drops what is older than 24 h. */
 export function addStats(sql: SqlStorage, text: string, now: number): void {
-  let batch: Partial<StatsBatch> | null;
-  try {
-    batch = JSON.parse(text) as Partial<StatsBatch>;
-  } catch {
-    return;
-  }
-  const minutes = Array.isArray(batch?.minutes) ? batch.minutes.filter(isMinute) : [];
+  const { minutes, sample } = decodeBatch(text);
   const merged = new MinuteBuckets();
   for (const t of new Set(minutes.map((m) => minuteOf(m.t)))) {
     const row = sql.exec<{ data: string }>("SELECT data FROM stats_minutes WHERE t = ?", t).toArray()[0];
@@ -70,8 +28,7 @@ export function addStats(sql: SqlStorage, text: string, now: number): void {
   for (const m of merged.take()) sql.exec("INSERT OR REPLACE INTO stats_minutes (t, data) VALUES (?, ?)", m.t, JSON.stringify(m));
   sql.exec("DELETE FROM stats_minutes WHERE t <= ?", minuteOf(now) - KEEP_MINUTES * MINUTE_MS);
 
-  const sample = Array.isArray(batch?.sample) ? batch.sample.filter(isSampled).slice(-SAMPLE_SIZE) : [];
-  for (const s of sample) sql.exec("INSERT INTO stats_sample (at, method, url) VALUES (?, ?, ?)", s.at, s.method, s.url.slice(0, MAX_URL_LENGTH * 4));
+  for (const s of sample) sql.exec("INSERT INTO stats_sample (at, method, url) VALUES (?, ?, ?)", s.at, s.method, s.url);
   if (sample.length > 0) sql.exec("DELETE FROM stats_sample WHERE id <= (SELECT MAX(id) FROM stats_sample) - ?", SAMPLE_SIZE);
 }
 

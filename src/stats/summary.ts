@@ -55,7 +55,7 @@ function ratio(part: number, whole: number): number {
   return whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 10_000;
 }
 
-function served(c: Counts): number {
+export function served(c: Counts): number {
   return c.hits.edge + c.hits.kv + sum(c.stale);
 }
 
@@ -78,26 +78,31 @@ export function summarize(c: Counts): RouteSummary {
   };
 }
 
+/** A window's sums, however they were added up (minutes in memory, or SQL over the history). */
+export interface WindowSums {
+  routes: Record<string, Counts>;
+  /** Per minute and route: requests, and those served from a cache tier. */
+  cells: Iterable<{ t: number; route: string; requests: number; hits: number }>;
+  /** URLs fetched from the origin with their counts, in any order. */
+  misses: Iterable<{ url: string; reason: string; count: number }>;
+}
+
+/** The first minute of the window ending at `now`. */
+export function windowStart(window: WindowName, now: number): number {
+  return minuteOf(now) - (WINDOWS[window] - 1) * MINUTE_MS;
+}
+
 /** Adds up `minutes` (any order, any subset) over the window ending at `now`. */
 export function statsAnswer(minutes: readonly Minute[], window: WindowName, scope: Scope, now: number): StatsAnswer {
-  const span = WINDOWS[window];
-  const first = minuteOf(now) - (span - 1) * MINUTE_MS;
-  const total = emptyCounts();
+  const first = windowStart(window, now);
   const routes = dict<Counts>();
+  const cells: { t: number; route: string; requests: number; hits: number }[] = [];
   const misses = new Map<string, MissCount>();
-  const perMinute = new Map<number, SeriesPoint>();
   for (const m of minutes) {
     if (m.t < first || m.t > now) continue;
-    const point: SeriesPoint = perMinute.get(m.t) ?? { t: new Date(m.t).toISOString(), requests: 0, hits: 0, routes: dict() };
-    perMinute.set(m.t, point);
     for (const [name, c] of Object.entries(m.routes)) {
-      mergeCounts(total, c);
       mergeCounts((routes[name] ??= emptyCounts()), c);
-      const r = (point.routes[name] ??= { requests: 0, hits: 0 });
-      r.requests += c.requests;
-      r.hits += served(c);
-      point.requests += c.requests;
-      point.hits += served(c);
+      cells.push({ t: m.t, route: name, requests: c.requests, hits: served(c) });
     }
     for (const [url, miss] of Object.entries(m.misses)) {
       const seen = misses.get(url);
@@ -105,12 +110,34 @@ export function statsAnswer(minutes: readonly Minute[], window: WindowName, scop
       else misses.set(url, { ...miss });
     }
   }
+  return answerOf({ routes, cells, misses: [...misses].map(([url, m]) => ({ url, ...m })) }, window, scope, now);
+}
+
+/** The endpoint's answer from a window's sums. */
+export function answerOf(sums: WindowSums, window: WindowName, scope: Scope, now: number): StatsAnswer {
+  const first = windowStart(window, now);
+  const total = emptyCounts();
+  const perMinute = new Map<number, SeriesPoint>();
+  for (const { t, route, requests, hits } of sums.cells) {
+    if (t < first || t > now) continue;
+    const point: SeriesPoint = perMinute.get(t) ?? { t: new Date(t).toISOString(), requests: 0, hits: 0, routes: dict() };
+    perMinute.set(t, point);
+    const r = (point.routes[route] ??= { requests: 0, hits: 0 });
+    r.requests += requests;
+    r.hits += hits;
+    point.requests += requests;
+    point.hits += hits;
+  }
   const series: SeriesPoint[] = [];
   for (let t = first; t <= now; t += MINUTE_MS) {
     series.push(perMinute.get(t) ?? { t: new Date(t).toISOString(), requests: 0, hits: 0, routes: dict() });
   }
   const summaries = dict<RouteSummary>();
-  for (const name of Object.keys(routes).sort()) summaries[name] = summarize(routes[name]!);
+  for (const name of Object.keys(sums.routes).sort()) {
+    const c = sums.routes[name]!;
+    mergeCounts(total, c);
+    summaries[name] = summarize(c);
+  }
   return {
     window,
     scope,
@@ -118,9 +145,9 @@ export function statsAnswer(minutes: readonly Minute[], window: WindowName, scop
     total: summarize(total),
     routes: summaries,
     series,
-    topMisses: [...misses.entries()]
-      .sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1))
+    topMisses: [...sums.misses]
+      .sort((a, b) => b.count - a.count || (a.url < b.url ? -1 : 1))
       .slice(0, TOP_MISSES)
-      .map(([url, m]) => ({ url, reason: m.reason, count: m.count })),
+      .map(({ url, reason, count }) => ({ url, reason, count })),
   };
 }

@@ -1,10 +1,14 @@
-import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
+import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { coordinatorFor } from "../../src/coordinator/client";
+import type { Coordinator } from "../../src/coordinator/object";
 import type { WorkerEnv } from "../../src/env";
+import { targetHash } from "../../src/purge/index-table";
+import { newestRows, purgesSince, recordPurge } from "../../src/purge/log";
 import { applyPurge, emptyPurgeState, parsePurgeState } from "../../src/purge/records";
-import { createPurgeStore, PURGE_BOUND_MS, PURGE_REFRESH_MS, PURGE_WAIT_MS } from "../../src/purge/state";
+import { createSiteState } from "../../src/coordinator/site-state";
+import { PURGE_BOUND_MS, PURGE_REFRESH_MS, PURGE_WAIT_MS } from "../../src/purge/state";
 import { SITE, TestClock } from "../support/harness";
 import { aroundCoordinator, delayedKv, locations } from "../support/locations";
 import { origin } from "../support/origin";
@@ -64,7 +68,7 @@ describe("purges through the coordinator, across locations", () => {
     const [s] = sites;
     await s!.get(path);
     await s!.get(path);
-    expect(calls).toEqual(["purgesSince"]);
+    expect(calls).toEqual(["since"]);
 
     // Older than the refresh period: served at once, refreshed behind it (held here, so never awaited).
     let release!: () => void;
@@ -74,7 +78,8 @@ describe("purges through the coordinator, across locations", () => {
     const served = await behind.response;
     expect(served.headers.get("cache-status")).toMatch(/hit/);
     await served.body?.cancel();
-    expect(calls).toEqual(["purgesSince", "purgesSince"]);
+    await until(() => calls.length === 2, "the refresh asked the coordinator");
+    expect(calls).toEqual(["since", "since"]);
     release();
     await behind.done();
 
@@ -89,10 +94,10 @@ describe("purges through the coordinator, across locations", () => {
     await res.body?.cancel();
     release();
     await waiting.done();
-    expect(calls).toEqual(["purgesSince", "purgesSince", "purgesSince"]);
+    expect(calls).toEqual(["since", "since", "since"]);
   });
 
-  it("an unreachable coordinator: the KV copy serves, each fallback logs one line, and a purge is refused for retry", async () => {
+  it("an unreachable coordinator: the KV copy serves, one log line per outage, and a purge is refused for retry", async () => {
     const failing = aroundCoordinator(async () => {
       throw new Error("coordinator down");
     });
@@ -107,9 +112,8 @@ describe("purges through the coordinator, across locations", () => {
     clock.advance(bound);
     expect((await sites[1]!.get(path)).cacheStatus).toMatch(/fwd=uri-miss/);
     const fallbacks = sites[1]!.logs.filter((l) => l.msg === "coordinator-unavailable");
-    // One line per read that fell back: the first request's, and the one past the bound.
-    const line = expect.objectContaining({ part: "purges", fallback: "kv", error: "coordinator down" });
-    expect(fallbacks).toEqual([line, line]);
+    // One line per outage (the first read that fell back), not one per read.
+    expect(fallbacks).toEqual([expect.objectContaining({ part: "state", fallback: "kv", error: "coordinator down" })]);
 
     const refused = await sites[1]!.purge({ urls: [path] });
     expect(refused.status).toBe(503);
@@ -170,8 +174,8 @@ describe("purges through the coordinator, across locations", () => {
       await api.recordPurge({ site, target: { kind: "urls", values }, soft: false, at, horizonMs: 86_400_000 });
     }
     const clock = new TestClock();
-    const store = createPurgeStore({ site, coordinator: () => coordinatorFor(env as WorkerEnv, site), kv: env.CACHE_KV, clock, log: () => {} });
-    const view = await store.current();
+    const shared = createSiteState({ site, location: "test", isolate: "test", coordinator: () => coordinatorFor(env as WorkerEnv, site), copies: null, kv: env.CACHE_KV, clock, log: () => {}, seed: async () => null, report: () => ({ sequence: 0, version: null, source: "none" }) });
+    const view = (await shared.get()).purges;
     expect(view.sequence).toBe(100);
     expect(view.size).toBe(100_000);
     expect(view.bytes).toBeLessThanOrEqual(8 * 1024 * 1024);
@@ -180,4 +184,26 @@ describe("purges through the coordinator, across locations", () => {
     expect(view.verdict(stored, new URL(`${SITE}/page-0`))).toBe("hard");
     expect(view.verdict(stored, new URL(`${SITE}/not-purged`))).toBe(null);
   }, 60_000);
+});
+
+describe("a cold load of the purge log", () => {
+  it("is the newest rows and the floor below which the rest is revalidated, never the oldest rows", async () => {
+    const site = `site-${crypto.randomUUID().slice(0, 8)}`;
+    const got = await runInDurableObject(stub(site), async (_instance: Coordinator, state) => {
+      const sql = state.storage.sql;
+      const start = Date.now();
+      for (let i = 0; i < 10; i++) recordPurge(sql, { site, target: { kind: "urls", values: [`${SITE}/old-${i}`] }, soft: false, at: start + i * 1000, horizonMs: 0 }, start);
+      const newest = newestRows(sql, 4);
+      return { start, rows: [...newest.rows], floor: newest.floor, cold: purgesSince(sql, 0), delta: purgesSince(sql, 9) };
+    });
+    const hashes = (rows: number[]) => rows.filter((_, i) => i % 3 === 0);
+    const urls = (...n: number[]) => n.map((i) => targetHash("urls", `${SITE}/old-${i}`));
+    expect(hashes(got.rows).sort()).toEqual(urls(6, 7, 8, 9).sort());
+    // The newest row left out (the 6th purge) sets the floor: an entry stored before it is revalidated.
+    expect(got.floor).toBe(got.start + 5000);
+    expect(got.cold).toMatchObject({ cold: true, sequence: 10 });
+    expect(hashes([...got.cold.rows]).length).toBe(10);
+    expect(got.delta).toMatchObject({ cold: false, sequence: 10 });
+    expect(hashes([...got.delta.rows])).toEqual(urls(9));
+  });
 });

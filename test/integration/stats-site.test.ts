@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { aroundCoordinator, locations } from "../support/locations";
+import { locations } from "../support/locations";
+import { aroundStats } from "../support/stats-objects";
 import { origin } from "../support/origin";
 import { SITE } from "../support/harness";
 
@@ -13,13 +14,13 @@ async function scripted(name: string) {
 
 type Json = Record<string, any>;
 
-describe("statistics for the whole site (coordinator)", () => {
+describe("statistics for the whole site (statistics objects)", () => {
   it("isolates flush at most every 10 s; the endpoint adds up every location", async () => {
     const flushes: number[] = [];
     const { clock, sites } = locations(2, {
       routes,
-      wrapCoordinator: (i) => aroundCoordinator((method, call) => {
-        if (method === "statsAdd") flushes.push(i);
+      wrapStats: (i) => aroundStats((method, _name, call) => {
+        if (method === "add") flushes.push(i);
         return call();
       }),
     });
@@ -42,11 +43,11 @@ describe("statistics for the whole site (coordinator)", () => {
     expect(all.routes.pages.requests).toBe(6);
   });
 
-  it("a failing coordinator never fails a request: the isolate answers for itself, and sends the counts once it recovers", async () => {
+  it("failing statistics objects never fail a request: the isolate answers for itself, and sends the counts once they recover", async () => {
     let down = true;
     const { sites } = locations(1, {
       routes,
-      wrapCoordinator: () => aroundCoordinator((method, call) => (down && method.startsWith("stats") ? Promise.reject(new Error("coordinator down")) : call())),
+      wrapStats: () => aroundStats((_method, _name, call) => (down ? Promise.reject(new Error("statistics down")) : call())),
     });
     const h = sites[0]!;
     const path = await scripted("down");

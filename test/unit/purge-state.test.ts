@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { PurgeTable, type PurgedEntry } from "../../src/purge/index-table";
 import {
   addRecord,
   applyPurge,
@@ -7,8 +8,8 @@ import {
   emptyPurgeState,
   mergeStates,
   parsePurgeState,
-  purgeVerdict,
   RECORD_HORIZON_MS,
+  replayState,
   type PurgeKind,
   type PurgeState,
 } from "../../src/purge/records";
@@ -17,7 +18,14 @@ const T = 1_700_000_000_000;
 const URL_A = new URL("https://site.test/blog/a?x=1");
 const entry = (storedAt: number, tags: string[] = ["html", "Product-1"], route = "pages") => ({ storedAt, route, tags });
 
-describe("purgeVerdict", () => {
+/** The Worker's verdict on a stored state: its records replayed into the table every lookup checks (whole seconds, rounded up). */
+function workerVerdict(state: PurgeState, e: PurgedEntry, url: URL) {
+  const table = new PurgeTable();
+  replayState(state, table);
+  return table.verdict(e, url);
+}
+
+describe("the verdict on stored records", () => {
   const cases: [string, PurgeState, "hard" | "soft" | null][] = [
     ["nothing recorded", emptyPurgeState(), null],
     ["everything, at the store time: purged", applyPurge(emptyPurgeState(), { kind: "everything" }, false, T), "hard"],
@@ -37,7 +45,7 @@ describe("purgeVerdict", () => {
     ],
   ];
   for (const [name, state, verdict] of cases) {
-    it(name, () => expect(purgeVerdict(state, entry(T), URL_A)).toBe(verdict));
+    it(name, () => expect(workerVerdict(state, entry(T), URL_A)).toBe(verdict));
   }
 });
 
@@ -50,11 +58,12 @@ describe("records of one target", () => {
   });
 
   it("a soft purge after a hard one does not weaken it for older entries", () => {
-    let s = applyPurge(emptyPurgeState(), { kind: "urls", values: [URL_A.href] }, false, T + 5);
-    s = applyPurge(s, { kind: "urls", values: [URL_A.href] }, true, T + 10);
-    expect(purgeVerdict(s, entry(T), URL_A)).toBe("hard");
-    expect(purgeVerdict(s, entry(T + 7), URL_A)).toBe("soft");
-    expect(purgeVerdict(s, entry(T + 11), URL_A)).toBe(null);
+    // Whole seconds: the table keeps a target's times so.
+    let s = applyPurge(emptyPurgeState(), { kind: "urls", values: [URL_A.href] }, false, T + 5_000);
+    s = applyPurge(s, { kind: "urls", values: [URL_A.href] }, true, T + 10_000);
+    expect(workerVerdict(s, entry(T), URL_A)).toBe("hard");
+    expect(workerVerdict(s, entry(T + 7_000), URL_A)).toBe("soft");
+    expect(workerVerdict(s, entry(T + 11_000), URL_A)).toBe(null);
   });
 });
 
@@ -89,21 +98,22 @@ describe("bounding the state", () => {
       kind: fc.constantFrom<PurgeKind | "everything">(...kinds, "everything"),
       pick: fc.nat(2),
       soft: fc.boolean(),
-      at: fc.integer({ min: 0, max: 100 }),
+      // Whole seconds, so the table's rounding up cannot make the unbounded side stronger.
+      at: fc.integer({ min: 0, max: 100 }).map((s) => s * 1000),
     });
     const strength = { hard: 2, soft: 1, null: 0 } as const;
     fc.assert(
-      fc.property(fc.array(purge, { maxLength: 25 }), fc.integer({ min: 0, max: 110 }), fc.constantFrom(...values.tags), fc.constantFrom(...values.urls), (purges, storedAt, tag, url) => {
+      fc.property(fc.array(purge, { maxLength: 25 }), fc.integer({ min: 0, max: 110 }).map((s) => s * 1000), fc.constantFrom(...values.tags), fc.constantFrom(...values.urls), (purges, storedAt, tag, url) => {
         let full = emptyPurgeState();
         let bounded = emptyPurgeState();
         for (const p of purges) {
           const target = p.kind === "everything" ? { kind: p.kind } : { kind: p.kind, values: [values[p.kind][p.pick % values[p.kind].length]!] };
           full = { ...full, ...mergeUnbounded(full, target, p.soft, T + p.at) };
-          bounded = boundState(applyPurge(bounded, target, p.soft, T + p.at), T + 200, { tags: 1, routes: 1, urls: 1, prefixes: 1 });
+          bounded = boundState(applyPurge(bounded, target, p.soft, T + p.at), T + 200_000, { tags: 1, routes: 1, urls: 1, prefixes: 1 });
         }
         const e = { storedAt: T + storedAt, route: "r1", tags: [tag] };
-        const before = purgeVerdict(full, e, new URL(url));
-        const after = purgeVerdict(bounded, e, new URL(url));
+        const before = workerVerdict(full, e, new URL(url));
+        const after = workerVerdict(bounded, e, new URL(url));
         expect(strength[String(after) as keyof typeof strength]).toBeGreaterThanOrEqual(strength[String(before) as keyof typeof strength]);
       }),
     );

@@ -139,7 +139,7 @@ describe("URLs as the statistics keep them", () => {
 
 describe("minutes from other isolates", () => {
   it("are taken only when every counter is a number", async () => {
-    const { isMinute } = await import("../../src/stats/coordinator");
+    const { isMinute } = await import("../../src/stats/batch");
     const b = new MinuteBuckets();
     b.record(obs("r", { kind: "hit", tier: "edge" }), T0, undefined);
     b.record(obs("r", { kind: "miss", reason: "no-store" }), T0, "https://s/x");
