@@ -7,15 +7,17 @@
 import "urlpattern-polyfill";
 import { CliUsageError, EXIT, type CliIo, type Command } from "./command";
 import { closest } from "../rules/report";
+import { audit } from "./audit";
 import { purge } from "./purge";
 import { rulesCheck } from "./rules-check";
 import { rulesDiff } from "./rules-diff";
 import { rulesExplain } from "./rules-explain";
 import { rulesPush } from "./rules-push";
+import { setup } from "./setup";
 import { stats } from "./stats";
 
 /** Every command, in the order `--help` lists them. */
-const COMMANDS: readonly Command[] = [rulesCheck, rulesExplain, rulesDiff, rulesPush, purge, stats];
+const COMMANDS: readonly Command[] = [setup, audit, rulesCheck, rulesExplain, rulesDiff, rulesPush, purge, stats];
 
 function usage(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -94,7 +94,7 @@ async function sampledTraffic(site: URL): Promise<{ method: string; url: URL }[]
 }
 
 /** Reads the URL list; a bad line is reported with its number, and the whole list refused. */
-async function readUrlList(io: CliIo, file: string): Promise<{ method: string; url: URL }[] | null> {
+export async function readUrlList(io: CliIo, file: string): Promise<{ method: string; url: URL }[] | null> {
   let text: string;
   try {
     text = await readFile(resolve(io.cwd, file), "utf8");

@@ -10,6 +10,8 @@ describe("edge-cache: the operating commands are listed", () => {
         "Usage: edge-cache <command> [options]",
         "",
         "Commands:",
+        "  setup          write the route into wrangler.jsonc and store a new ADMIN_TOKEN secret",
+        "  audit          fetch URLs from the origin and show what the cache would do with each, and what to fix",
         "  rules check    validate a rules file and list every problem",
         "  rules explain  show the route, bypass, key and TTLs for one URL",
         "  rules diff     compare two rules files over a list of URLs (route, key, TTL, bypass)",
