@@ -11,8 +11,9 @@
  *
  * One process serves all three, so what a process happens to cost (where the kernel
  * placed it, what its JIT did) is common to them. Between two processes of the same
- * build that alone moved req/s by up to 11 % on the 2-core machine the README's table
- * comes from, and the throughput cases run each contender in its own process.
+ * build that alone moved req/s by up to 11 % on the 2-core machine that the table in
+ * docs/reference/benchmarks.md comes from, and the throughput cases run each contender
+ * in its own process.
  */
 process.env.WRANGLER_SEND_METRICS = "false";
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";

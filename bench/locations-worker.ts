@@ -3,7 +3,7 @@
  * each with its own Cache API namespace (`location-N`), over one KV namespace and
  * the same Durable Object namespaces, chosen per request by `x-bench-location`.
  * Counts the requests made to Durable Objects (coordinator calls, also per method,
- * and shield fetches) and the KV writes the Worker makes (puts, through `wrapKv`),
+ * and shield asks) and the KV writes the Worker makes (puts, through `wrapKv`),
  * served at `GET /__bench/do-requests` (and reset by `DELETE`).
  */
 import { createWorker } from "../src/index";
@@ -40,9 +40,9 @@ const locations = Array.from({ length: 4 }, (_, i) =>
         },
       }),
     wrapShield: (stub) => ({
-      fetch: (request) => {
+      ask: (question) => {
         counts.shield++;
-        return stub.fetch(request);
+        return stub.ask(question);
       },
     }),
   }),

@@ -7,7 +7,7 @@
  */
 import { adminPath } from "../src/admin/prefix";
 import { systemClock, within } from "../src/clock";
-import { requestTooLarge } from "../src/http/respond";
+import { inspectRequest } from "../src/http/incoming";
 import { deliverFromEntry } from "../src/pipeline/deliver";
 import { bypassVerdict } from "../src/policy/bypass";
 import { buildCacheKey, normalizeUrl } from "../src/policy/cache-key";
@@ -66,7 +66,7 @@ const SEVEN_FIELDS: [string, string][] = [...meta.headers, ["age", "3"], ["accep
 const PIECES: Record<string, (request: Request) => unknown> = {
   "url parse": (r) => new URL(r.url),
   "admin path check": () => adminPath(target.pathname),
-  "request size check": (r) => requestTooLarge(r),
+  "request size check": (r) => inspectRequest(r),
   "normalize url": () => normalizeUrl(target),
   "match route": () => matchRoute(rules, target, "GET").route,
   "bypass rules": (r) => bypassVerdict(route, "GET", target, r.headers, target.pathname),
@@ -74,7 +74,7 @@ const PIECES: Record<string, (request: Request) => unknown> = {
   "storage name": () => storageKey(target.href, target.host),
   freshness: () => freshness(meta.lifetimes, meta.storedAt, Date.now()),
   "deliver (stored fields to Response)": (r) =>
-    deliverFromEntry(meta, null, 3, { method: "GET", requestHeaders: r.headers, status: { hit: true, ttl: 3599, detail: "kv" }, browserTtl: null }),
+    deliverFromEntry(meta, null, 3, { method: "GET", requestHeaders: r.headers, acceptEncoding: r.headers.get("accept-encoding"), status: { hit: true, ttl: 3599, detail: "kv" }, browserTtl: null }),
   "Response, 7 fields as pairs": () => new Response(null, { headers: SEVEN_FIELDS }),
   "Response, 7 fields as a record": () => new Response(null, { headers: Object.fromEntries(SEVEN_FIELDS) }),
   "statistics (observe)": () => stats.observe(LINE as never, target, route),

@@ -19,6 +19,7 @@ import { herdCase } from "./cases/herd";
 import { memoryCase } from "./cases/memory";
 import { offloadCase } from "./cases/offload";
 import { BENCH_TOKEN, locationsHerdCase, offloadCounts, purgeRaceCase } from "./cases/locations";
+import { coldIsolateCase, isolatesGrowthCase, purgeLogCase } from "./cases/isolates";
 import { bundleWorker, startWorker } from "./runtime";
 import { prepareStale, staleCase, type StaleSetup } from "./cases/stale";
 import { EDGE_HIT, KV_HIT, KV_HIT_LOGGED, throughputCase } from "./cases/throughput";
@@ -95,13 +96,12 @@ async function main(): Promise<number> {
         cleanup.push(() => n.close());
       }
     }
-    // Four locations in one workerd over shared KV and Durable Objects (bench/locations-worker.ts).
-    let locationsUrl: string | null = null;
-    if (config.cases.some((c) => c === "locations-herd" || c === "purge-race" || c === "offload")) {
-      const script = await bundleWorker(path.join(ROOT, "bench", "locations-worker.ts"), tmp);
+    /** A bench Worker (`bench/<file>`) over shared KV and Durable Objects, with the bench's rules. */
+    const benchWorker = async (file: string, name: string) => {
+      const script = await bundleWorker(path.join(ROOT, "bench", file), tmp);
       const rules = { ...(JSON.parse(build.rulesText) as object), origin: origin.url };
       const w = await startWorker({
-        name: "edge-cache-locations",
+        name,
         scriptPath: script,
         compatibilityDate: build.compatibilityDate,
         compatibilityFlags: build.compatibilityFlags,
@@ -110,8 +110,16 @@ async function main(): Promise<number> {
         durableObjects: { COORDINATOR: "Coordinator", SHIELD: "Shield" },
       });
       cleanup.push(() => w.dispose());
-      locationsUrl = w.url;
-    }
+      return w.url;
+    };
+    // Four locations in one workerd (bench/locations-worker.ts).
+    const locationsUrl = config.cases.some((c) => c === "locations-herd" || c === "purge-race" || c === "offload")
+      ? await benchWorker("locations-worker.ts", "edge-cache-locations")
+      : null;
+    // Isolates made on demand, the isolates of a location sharing its Cache API (bench/isolates-worker.ts).
+    const isolatesUrl = config.cases.some((c) => c === "isolates" || c === "cold-isolate" || c === "purge-log")
+      ? await benchWorker("isolates-worker.ts", "edge-cache-isolates")
+      : null;
     log(`bench: origin ${origin.url}; ${Object.values(contenders).map((c) => `${c.id} ${c.url}`).join(", ")}`);
 
     const ctx: BenchContext = { config, origin, contenders, build, log };
@@ -163,6 +171,9 @@ async function main(): Promise<number> {
     }));
     results.cases["locations-herd"] = await run("locations-herd", () => locationsHerdCase(ctx, locationsUrl!));
     results.cases["purge-race"] = await run("purge-race", () => purgeRaceCase(ctx, locationsUrl!));
+    results.cases.isolates = await run("isolates", () => isolatesGrowthCase(ctx, isolatesUrl!, config.mode === "full" ? 20 : config.mode === "quick" ? 10 : 2));
+    results.cases["cold-isolate"] = await run("cold-isolate", () => coldIsolateCase(ctx, isolatesUrl!));
+    results.cases["purge-log"] = await run("purge-log", () => purgeLogCase(ctx, isolatesUrl!, config.mode === "smoke" ? 20_000 : 1_000_000));
     results.cases.memory = await run("memory", () => memoryCase(ctx));
     if (staleSetup) {
       results.cases.stale = await run("stale", () => staleCase(ctx, staleSetup!));

@@ -27,6 +27,6 @@ export interface WorkerEnv extends Env {
   CF_API_BASE?: string;
   /** The coordinator's name (one per site); default "default". */
   SITE_NAME?: string;
-  /** Workers Analytics Engine dataset: one data point per request when bound (README: "Statistics"). */
+  /** Workers Analytics Engine dataset: one data point per request when bound (docs/statistics.md, "Analytics Engine"). */
   ANALYTICS?: AnalyticsEngineDataset;
 }

@@ -18,18 +18,23 @@ import { wasSent } from "./http/origin";
 import { createProxy, pass, type ProxyDeps } from "./pipeline/proxy";
 import { Recorder } from "./pipeline/recorder";
 import { createPurgeStore } from "./purge/state";
-import { errorResponse, requestTooLarge } from "./http/respond";
+import { inspectRequest } from "./http/incoming";
+import { errorResponse } from "./http/respond";
 import type { CompiledRules } from "./rules/types";
 import { edgeTier } from "./tiers/edge";
 import { kvTier } from "./tiers/kv";
 import type { WorkerEnv } from "./env";
 import { countingWrites } from "./stats/kv-writes";
 import { createIsolateStats } from "./stats/recorder";
+import { statsFor, type StatsWrapper } from "./stats/client";
 import { coordinatorFor, siteName, type CoordinatorWrapper } from "./coordinator/client";
+import { locationStore } from "./coordinator/location-copy";
+import { createSiteState, type SiteState } from "./coordinator/site-state";
 import { createShieldClient, type ShieldWrapper } from "./shield/client";
 
 export { Coordinator } from "./coordinator/object";
 export { Shield } from "./shield/object";
+export { Stats } from "./stats/object";
 
 export interface WorkerOptions {
   /** Time and timers. */
@@ -45,6 +50,13 @@ export interface WorkerOptions {
   wrapCoordinator?: CoordinatorWrapper;
   /** Wraps each shield stub (errors, bodies cut short), likewise. */
   wrapShield?: ShieldWrapper;
+  /** Wraps each statistics object stub (src/stats/client.ts), likewise. */
+  wrapStats?: StatsWrapper;
+  /**
+   * The location (data centre) this instance stands for; default `request.cf.colo` of
+   * its first request (an isolate runs in one). Tests give each location its own.
+   */
+  location?: string;
   /**
    * The Cache API namespace of this instance (`caches.open(name)`); default
    * `caches.default`. Tests give each instance its own to stand for a location.
@@ -65,19 +77,38 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
   let wired: Promise<Awaited<ReturnType<typeof wire>>> | null = null;
 
   /** The isolate's wiring, made on its first request (bindings arrive with requests). */
-  async function wire(bindings: WorkerEnv) {
+  async function wire(bindings: WorkerEnv, first: Request) {
     const base: WorkerEnv = options.env ? { ...bindings, ...options.env } : bindings;
     const env: WorkerEnv = { ...base, CACHE_KV: options.wrapKv ? options.wrapKv(base.CACHE_KV) : base.CACHE_KV };
     const site = siteName(env);
     const coordinator = () => coordinatorFor(env, site, options.wrapCoordinator);
-    const stats = createIsolateStats({ now, analytics: env.ANALYTICS, coordinator: env.COORDINATOR ? coordinator : undefined, log });
-    const rulesSource = createRulesSource({ env, site, coordinator: env.COORDINATOR ? coordinator : undefined, log, clock, fixed: options.rules });
+    const location = options.location ?? String(first.cf?.colo ?? "local");
+    const objects = env.STATS && {
+      site,
+      location: () => statsFor(env.STATS, { site, location }, options.wrapStats),
+      history: () => statsFor(env.STATS, { site, location: null }, options.wrapStats),
+    };
+    const stats = createIsolateStats({ now, analytics: env.ANALYTICS, objects, log });
+    let shared: SiteState | null = null;
+    const rulesSource = createRulesSource({ env, site, coordinator: env.COORDINATOR ? coordinator : undefined, shared: () => shared!, log, clock, fixed: options.rules });
     const cache = options.cacheName ? await caches.open(options.cacheName) : caches.default;
+    shared = createSiteState({
+      site,
+      location,
+      isolate: rulesSource.isolate,
+      coordinator: env.COORDINATOR ? coordinator : undefined,
+      copies: locationStore({ cache, host: new URL(first.url).host, site, log }),
+      kv: env.CACHE_KV,
+      clock,
+      log,
+      seed: () => rulesSource.seed(),
+      report: (known) => rulesSource.report(known),
+    });
     const tiers = {
       edge: edgeTier(options.wrapCache ? options.wrapCache(cache) : cache, log),
       kv: countingWrites(kvTier(env.CACHE_KV, clock, log), stats),
     };
-    const purges = createPurgeStore({ site, coordinator, kv: env.CACHE_KV, clock, log });
+    const purges = createPurgeStore({ site, coordinator, shared, clock, log });
     const deps: ProxyDeps = {
       rules: (background) => rulesSource.rules(background),
       tiers,
@@ -87,7 +118,8 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
       health,
       hits,
       builds: createBuildWatch({ site, coordinator, purges, clock, log }),
-      purges: { verdict: async (entry, url, background) => (await purges.current(background)).verdict(entry, url) },
+      // The shared state's table itself: one await on the hot path, not two.
+      purges: { verdict: async (entry, url, background) => (await shared.get(background)).purges.verdict(entry, url) },
       stats,
       shield: createShieldClient({ namespace: env.SHIELD, wrap: options.wrapShield, clock, log }),
     };
@@ -97,8 +129,11 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
   }
 
   return {
-    async fetch(request, bindings, ctx) {
-      const { env, deps, proxy, rulesSource, admin, purgeMethod } = await (wired ??= wire(bindings));
+    async fetch(incoming, bindings, ctx) {
+      // Before anything reads it, not even the admin API: a client's x-edge-cache-* field is
+      // never ours; its size is checked (below) once the admin paths, which bound their own, are out.
+      const { request, tooLarge } = inspectRequest(incoming);
+      const { env, deps, proxy, rulesSource, admin, purgeMethod } = await (wired ??= wire(bindings, request));
       const url = new URL(request.url);
       // Proxied requests refresh the rules as they read them; these two paths may not read them.
       const refreshRules = () => void rulesSource.rules((p) => ctx.waitUntil(p));
@@ -113,7 +148,6 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Worke
         refreshRules();
         return purgeMethod(request, env);
       }
-      const tooLarge = requestTooLarge(request);
       if (tooLarge) {
         await discardBody(request.body);
         return errorResponse(tooLarge.status, tooLarge.message, { fwd: "bypass", detail: "too-large" });

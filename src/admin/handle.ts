@@ -15,7 +15,7 @@ import { statsEndpoint } from "./stats";
 import { trafficEndpoint, tryRulesEndpoint } from "./traffic";
 import { recentPurgesEndpoint } from "./recent-purges";
 import { dashboardResponse, wantsDashboard } from "../dashboard/serve";
-import { clientAddress, createAuthThrottle } from "./throttle";
+import { authThrottleOf, clientAddress } from "./throttle";
 
 const ENDPOINTS: Readonly<Record<string, Readonly<Partial<Record<string, AdminHandler>>>>> = {
   "": { GET: index },
@@ -50,7 +50,7 @@ async function index(): Promise<AdminOutcome> {
 
 /** Handles a request whose path `adminPath` recognized as `name`. */
 export function createAdmin(deps: AdminDeps) {
-  const throttle = createAuthThrottle(deps.now);
+  const throttle = authThrottleOf(deps);
   return async function admin(request: Request, name: string, env: WorkerEnv): Promise<Response> {
     const url = new URL(request.url);
     const action = Object.hasOwn(ENDPOINTS, name) ? name || "index" : "unknown";

@@ -53,7 +53,7 @@ function prefixOf(value: bigint, bits: number, v6: boolean): bigint {
 }
 
 /** An IPv4 or IPv6 literal; an IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) counts as its IPv4 address. */
-function parseAddress(text: string): { v6: boolean; value: bigint } | null {
+export function parseAddress(text: string): { v6: boolean; value: bigint } | null {
   const v4 = parseV4(text);
   if (v4 !== null) return { v6: false, value: v4 };
   const v6 = parseV6(text);

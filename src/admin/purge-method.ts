@@ -7,6 +7,8 @@
  * Who may: a token (`Authorization: Bearer <token>` or `X-Purge-Token: <token>`),
  * either PURGE_TOKEN (purges only, the one to give a CMS) or ADMIN_TOKEN; or a client
  * address in PURGE_ALLOW. Nothing configured: `PURGE` is not enabled here (405).
+ * A wrong or missing token counts against the admin API's failed-login throttle
+ * (src/admin/throttle.ts): one count per client, whichever door it knocks on.
  */
 import type { WorkerEnv } from "../env";
 import { discardBody } from "../http/discard";
@@ -15,11 +17,13 @@ import { parseVarnishPurge } from "../purge/varnish";
 import { tokenFingerprint, tokenMatches } from "./auth";
 import type { AdminDeps } from "./context";
 import { allowed, parseAllowList, type AllowList } from "./ip-allow";
+import { authThrottleOf, clientAddress } from "./throttle";
 import { weakTokenMessage } from "./token-strength";
 import { runPurge } from "./purge";
 
 export function createPurgeMethod(deps: AdminDeps) {
   let allowList: { from: string | undefined; list: AllowList } | null = null;
+  const throttle = authThrottleOf(deps);
 
   function allowListOf(env: WorkerEnv): AllowList {
     if (allowList === null || allowList.from !== env.PURGE_ALLOW) {
@@ -47,10 +51,19 @@ export function createPurgeMethod(deps: AdminDeps) {
         { allow: "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS" },
       );
     }
+    const ip = request.headers.get("cf-connecting-ip");
+    // A listed address needs no token, so it guesses none: never throttled.
+    const byAddress = allowed(list, ip);
+    const client = clientAddress(request);
+    const throttled = byAddress ? null : throttle.check(client);
+    if (throttled) {
+      log({ result: "throttled", status: 429, ip });
+      return throttled;
+    }
     const presented = presentedToken(request.headers);
     const byToken = presented !== null && (await anyMatches(presented, tokens));
-    const ip = request.headers.get("cf-connecting-ip");
-    if (!byToken && !allowed(list, ip)) {
+    if (!byToken && !byAddress) {
+      throttle.failed(client);
       log({ result: presented === null ? "missing" : "wrong", status: 401, token: presented && (await tokenFingerprint(presented)), ip });
       return jsonResponse(
         { error: "unauthorized", message: "Send the purge token as Authorization: Bearer <token> or X-Purge-Token: <token>, or purge from an address listed in PURGE_ALLOW." },

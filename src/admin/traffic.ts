@@ -1,6 +1,7 @@
 /**
  * Rules tried on real traffic. `GET /.edge-cache/traffic` lists the sampled recent
- * requests (method and URL, never a header); `POST /.edge-cache/try-rules` takes a
+ * requests (method and URL, never a header; the URL cleaned by its route as the
+ * statistics keep it, src/stats/clean-url.ts); `POST /.edge-cache/try-rules` takes a
  * rules file and answers which of them it would treat differently from the rules
  * serving now (route, key, TTLs, bypass verdict). Nothing is changed by either.
  */

@@ -13,8 +13,10 @@ export interface StartOptions {
   rules?: string;
   port: number;
   adminToken?: string;
-  /** Empty wrangler's local state (Cache API, KV) before starting. */
+  /** Empty this run's local state (Cache API, KV, Durable Objects) before starting. */
   fresh: boolean;
+  /** Where this run keeps its local state; absent: .wrangler/state/port-<port>, one per port. */
+  state?: string;
   help: boolean;
 }
 
@@ -32,7 +34,10 @@ Options:
   --port N              port of the Worker on 127.0.0.1 (default ${DEFAULT_PORT})
   --admin-token TOKEN   admin token for the Worker, at least 32 characters
                         (default: $ADMIN_TOKEN)
-  --fresh               empty the local cache and KV (.wrangler/state) first
+  --state DIR           keep the local cache, KV and coordinator in DIR
+                        (default: .wrangler/state/port-N, one per port, so two runs
+                        never share or empty each other's state)
+  --fresh               empty this run's state directory first
   -h, --help            show this help
 
 The origin is --origin, else the rules file's "origin", else the demo origin.
@@ -48,6 +53,7 @@ export function parseStartArgs(argv: readonly string[], env: Record<string, stri
       port: { type: "string" },
       "admin-token": { type: "string" },
       fresh: { type: "boolean", default: false },
+      state: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     false,
@@ -65,6 +71,7 @@ export function parseStartArgs(argv: readonly string[], env: Record<string, stri
     port: values.port === undefined ? DEFAULT_PORT : parsePort(values.port),
     adminToken,
     fresh: values.fresh ?? false,
+    state: values.state === "" ? emptyFlag("--state") : values.state,
     help: values.help ?? false,
   };
 }

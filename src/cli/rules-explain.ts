@@ -128,7 +128,9 @@ function formatDecision(d: Decision, rulesFile: string): string {
 
 function healthText(h: CompiledRoute["originHealth"], fallback: string | null): string {
   if (!h) return "off: every request waits for the origin";
-  const down = `down after ${h.failures} failures in a row for ${h.coolOffMs / 1000} s (doubling to ${MAX_COOL_OFF_MS / 1000} s): stale served at once, else 503`;
+  // What counts is the origin's own failure (policy/origin-health.ts), plus what the route opts in to.
+  const counted = ["connection failures", ...(h.count ?? []).map((c) => (c === "5xx" ? "5xx answers" : "timeouts"))].join(", ");
+  const down = `down after ${h.failures} failures (${counted}) with no later request answered, for ${h.coolOffMs / 1000} s (doubling to ${MAX_COOL_OFF_MS / 1000} s): stale served at once, else 503`;
   return fallback ? `${down}; meanwhile ${fallback} is asked` : down;
 }
 

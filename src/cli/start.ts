@@ -10,7 +10,8 @@
  * ourselves for signals sent to us alone.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFile, rm } from "node:fs/promises";
+import { readFileSync, rmSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
@@ -28,7 +29,8 @@ import { CliUsageError } from "./command";
 import { formatProblem } from "./rules-check";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const STATE_DIR = path.join(ROOT, ".wrangler", "state");
+/** One state directory per port: two runs in one checkout never serve each other's rules or empty each other's state. */
+const stateDir = (options: StartOptions) => (options.state ? path.resolve(options.state) : path.join(ROOT, ".wrangler", "state", `port-${options.port}`));
 const HOST = "127.0.0.1";
 // Linux refuses a single argument over 128 KiB (MAX_ARG_STRLEN); say so instead of E2BIG.
 const MAX_VAR_BYTES = 128 * 1024 - 1;
@@ -59,20 +61,26 @@ async function main(): Promise<void> {
   const fixedOrigin = options.origin ?? (options.rules ? rules.origin ?? undefined : undefined);
   if (fixedOrigin) checkRules(withOrigin(rules, fixedOrigin), `${display(rulesPath)} with origin ${fixedOrigin}`);
   await assertPortFree(options.port);
-  if (options.fresh) await rm(STATE_DIR, { recursive: true, force: true });
+  const state = stateDir(options);
+  await claimState(state, options.port);
+  if (options.fresh) await rm(state, { recursive: true, force: true });
+  await claimState(state, options.port);
 
   const demo = fixedOrigin ? null : await startDemoOrigin();
   const origin = fixedOrigin ?? demo!.url;
   const rulesJson = withOrigin(rules, origin);
-  const wrangler = startWrangler(options, rulesJson);
+  const wrangler = startWrangler(options, rulesJson, state, await freePort());
   const stop = (stopAll = stopper(wrangler, demo));
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop(0));
   // Last resort if we crash: never leave a wrangler (and its workerd) behind.
-  process.on("exit", () => wrangler.exitCode === null && wrangler.kill("SIGKILL"));
+  process.on("exit", () => {
+    if (wrangler.exitCode === null) wrangler.kill("SIGKILL");
+    releaseState(state);
+  });
 
   const workerUrl = `http://${HOST}:${options.port}`;
   await waitReady(wrangler, options.port);
-  process.stdout.write(banner({ workerUrl, origin, demo: demo !== null, rulesPath, rules, options }));
+  process.stdout.write(banner({ workerUrl, origin, demo: demo !== null, rulesPath, rules, options, state }));
 }
 
 async function loadRules(file: string): Promise<CompiledRules> {
@@ -128,7 +136,57 @@ async function assertPortFree(port: number): Promise<void> {
   });
 }
 
-function startWrangler(options: StartOptions, rulesJson: string): ChildProcess {
+const LOCK = ".edge-cache-start.pid";
+
+/**
+ * Takes `dir` for this run, or refuses when another live `npm start` holds it (two
+ * workerds over one SQLite state serve each other's rules, and one's --fresh empties
+ * what the other is using). A lock left by a run that died is taken over.
+ */
+async function claimState(dir: string, port: number): Promise<void> {
+  const lock = path.join(dir, LOCK);
+  const held = await readFile(lock, "utf8").then((t) => t.trim().split(" "), () => null);
+  const pid = held ? Number(held[0]) : NaN;
+  if (Number.isInteger(pid) && pid !== process.pid && alive(pid)) {
+    throw new Fatal(
+      `${display(dir)} is in use by another npm start (pid ${pid}, port ${held![1] ?? "?"}); stop it, or give this run its own state with --state DIR (or another --port)`,
+    );
+  }
+  await mkdir(dir, { recursive: true });
+  await writeFile(lock, `${process.pid} ${port}\n`);
+}
+
+function releaseState(dir: string): void {
+  const lock = path.join(dir, LOCK);
+  try {
+    if (readFileSync(lock, "utf8").startsWith(`${process.pid} `)) rmSync(lock, { force: true });
+  } catch {
+    // already gone
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * A port nothing listens on now: wrangler's devtools inspector otherwise takes 9229, and a
+ * second run started at the same moment fails on it ("Address already in use").
+ */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, HOST, resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function startWrangler(options: StartOptions, rulesJson: string, state: string, inspectorPort: number): ChildProcess {
   // A new seed per start: the coordinator records this file as the newest version once,
   // so uploads made to this run take effect and an earlier run's do not (src/rules/versions.ts).
   const vars = [`RULES_JSON:${rulesJson}`, `RULES_SEED:start-${Date.now().toString(36)}-${process.pid}`];
@@ -145,8 +203,8 @@ function startWrangler(options: StartOptions, rulesJson: string): ChildProcess {
   const cli = createRequire(import.meta.url).resolve("wrangler");
   const args = [
     "--no-warnings", "--experimental-vm-modules", cli, "dev", "--config", path.join(ROOT, "wrangler.jsonc"), "--local",
-    "--ip", HOST, "--port", String(options.port), "--persist-to", STATE_DIR,
-    "--show-interactive-dev-session=false",
+    "--ip", HOST, "--port", String(options.port), "--persist-to", state,
+    "--show-interactive-dev-session=false", "--inspector-port", String(inspectorPort),
     ...vars.flatMap((v) => ["--var", v]),
   ];
   const child = spawn(process.execPath, args, {
@@ -251,15 +309,16 @@ interface BannerInput {
   rulesPath: string;
   rules: CompiledRules;
   options: StartOptions;
+  state: string;
 }
 
-function banner({ workerUrl, origin, demo, rulesPath, rules, options }: BannerInput): string {
+function banner({ workerUrl, origin, demo, rulesPath, rules, options, state }: BannerInput): string {
   const lines = [
     "",
     `edge-cache is running at ${workerUrl}`,
     `  origin  ${origin}${demo ? " (built-in demo)" : ""}`,
     `  rules   ${display(rulesPath)} (${plural(rules.routes.length, "route")}: ${rules.routes.map((r) => r.name).join(", ")})`,
-    `  state   ${display(STATE_DIR)} (local Cache API and KV; --fresh empties it)`,
+    `  state   ${display(state)} (local Cache API, KV and coordinator; --fresh empties it)`,
     `  admin   ${options.adminToken ? "token set" : "no token (pass --admin-token TOKEN)"}`,
     "",
   ];

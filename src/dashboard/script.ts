@@ -6,14 +6,17 @@
 export const SCRIPT = String.raw`
 "use strict";
 const API = "/.edge-cache/";
-const KEY = "edge-cache-token";
+// The token lives in this page's memory only, retyped after a reload: sessionStorage,
+// localStorage and cookies are readable by every page of the site's origin (a
+// third-party tag, an XSS) once the admin opens one in this tab.
+let token = null;
 const $ = (id) => document.getElementById(id);
 const COLORS = ["#2563eb", "#16a34a", "#db2777", "#ea580c", "#7c3aed", "#0891b2", "#ca8a04", "#4b5563"];
 
 // The token leaves the address bar before anything else runs: it must not stay in history.
 const fragment = new URLSearchParams(location.hash.slice(1));
 if (fragment.has("token")) {
-  sessionStorage.setItem(KEY, fragment.get("token"));
+  token = fragment.get("token") || null;
   fragment.delete("token");
   const rest = fragment.toString();
   history.replaceState(null, "", location.pathname + location.search + (rest ? "#" + rest : ""));
@@ -44,14 +47,13 @@ function setStatus(text, bad) {
 }
 
 async function api(path, init) {
-  const token = sessionStorage.getItem(KEY);
   if (!token) throw new Error("Enter the admin token to see the statistics.");
   const headers = { authorization: "Bearer " + token, accept: "application/json" };
   if (init && init.body) headers["content-type"] = "application/json";
   const res = await fetch(API + path, { ...init, headers, cache: "no-store" });
   const body = await res.json().catch(() => ({}));
   if (res.status === 401) {
-    sessionStorage.removeItem(KEY);
+    token = null;
     throw new Error("The token was refused: enter the Worker's ADMIN_TOKEN.");
   }
   if (!res.ok) {
@@ -176,7 +178,7 @@ async function explain() {
 $("token-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
   const value = $("token").value.trim();
-  if (value) sessionStorage.setItem(KEY, value);
+  if (value) token = value;
   $("token").value = "";
   refresh();
 });

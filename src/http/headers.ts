@@ -16,7 +16,7 @@ const HOP_BY_HOP = [
 ];
 
 /** Our own headers: stripped from what comes in and from what goes out (ARCHITECTURE.md, invariant 4). */
-const INTERNAL_HEADER_PREFIX = "x-edge-cache-";
+export const INTERNAL_HEADER_PREFIX = "x-edge-cache-";
 
 /** Removes hop-by-hop fields, the ones `Connection` names, and our internal headers. */
 export function stripHopByHop(headers: Headers, keepUpgrade = false): Headers {

@@ -55,17 +55,22 @@ export async function fetchOrigin(req: OriginFetch, clock: Clock): Promise<Respo
   const timer = clock.timer(req.timeoutMs);
   void timer.fired.then(() => controller.abort(new OriginTimeoutError(req.timeoutMs)));
   try {
-    return await fetch(req.url, {
+    // workerd's own RequestInit field (absent from the DOM types the CLI compiles with).
+    const init: RequestInit & { encodeResponseBody: "manual" } = {
       method: req.method,
       headers: stripHopByHop(req.headers, req.upgrade),
       body: req.body,
       // Redirects are the client's to follow; the cache stores them as they are.
       redirect: "manual",
+      // The body as the origin sent it: a pre-compressed answer keeps its bytes, so its
+      // Content-Length and strong ETag stay true (http/content-coding.ts).
+      encodeResponseBody: "manual",
       // The zone's own cache sits under ours on a DNS route: it must not keep what we
       // decided not to store (ARCHITECTURE.md, invariant 7).
       cache: "no-store",
       signal: controller.signal,
-    });
+    };
+    return await fetch(req.url, init);
   } catch (err) {
     throw controller.signal.aborted ? controller.signal.reason : err;
   } finally {

@@ -25,20 +25,3 @@ export function jsonResponse(value: unknown, status = 200, extra?: HeadersInit):
   return new Response(`${JSON.stringify(value, null, 2)}\n`, { status, headers });
 }
 
-/** Longest URL and largest header block we accept; past them a clear 4xx, before any work. */
-const MAX_URL_BYTES = 8 * 1024;
-const MAX_HEADER_BYTES = 32 * 1024;
-
-/** 414 or 431 (RFC 9110 §15.5.15, RFC 6585 §5) for requests too large to handle safely, else null. */
-export function requestTooLarge(request: Request): { status: 414 | 431; message: string } | null {
-  if (request.url.length > MAX_URL_BYTES) {
-    return { status: 414, message: `URI Too Long: at most ${MAX_URL_BYTES} bytes` };
-  }
-  let size = 0;
-  // forEach, not the iterator: no [name, value] array per field on every request.
-  request.headers.forEach((v, k) => (size += k.length + v.length + 4));
-  if (size > MAX_HEADER_BYTES) {
-    return { status: 431, message: `Request Header Fields Too Large: at most ${MAX_HEADER_BYTES} bytes in all` };
-  }
-  return null;
-}

@@ -4,13 +4,15 @@
  * native stream (a fetch, KV or Cache API body, an IdentityTransformStream) reads its
  * source only as fast as the slower branch takes it; a tee of a stream built in
  * JavaScript (`new ReadableStream`, a `TransformStream`, a KV envelope) follows the
- * Streams spec and queues every chunk for the slower branch without limit. Measured in
- * workerd, a 200 MiB body teed, one branch read at once and the other not at all, for
- * 6 s: native, 3.9 MiB went through and RSS grew 14 MB; JavaScript-built, all 200 MiB
- * and 274 MB. So the body is first pumped into a native stream (no JavaScript per
- * chunk): whichever branch is slow (a phone on a bad network, a slow tier write) holds
- * the other back, and what the isolate holds stays a few MiB (ARCHITECTURE.md,
- * invariant 3). The same pipe gives the verdict on the body: whole means exactly the
+ * Streams spec and queues every chunk for the slower branch without limit (a 200 MiB
+ * body, one branch unread: all of it queued, +274 MB). So the body is first pumped into
+ * a native stream (no JavaScript per chunk): whichever branch is slow (a phone on a bad
+ * network, a slow tier write) holds the other back, and what the isolate holds stays a
+ * few MiB (bench `cases.memory.slowReader`: a 200 MiB miss read at 64 KiB/s, +1 MB;
+ * ARCHITECTURE.md, invariant 3 and "Platform facts" for a branch JavaScript leaves unread).
+ * A miss's client branch is then read ahead and detached when it lags past a bound
+ * (`http/lagging-client.ts`), so a slow client does not pace the store and the requests
+ * collapsed onto it. The same pipe gives the verdict on the body: whole means exactly the
  * declared Content-Length and no error from the source; a tier may accept a stream
  * that ended early, so the caller deletes what it stored when not whole.
  */

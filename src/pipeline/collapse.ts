@@ -8,19 +8,22 @@
 import { remember } from "../bounded-map";
 import { within, type Clock } from "../clock";
 
-export type Outcome = { stored: true } | { stored: false };
+/** What a flight's waiters learn: at least whether its answer was stored (a revalidation tells more). */
+export interface Outcome {
+  stored: boolean;
+}
 
-interface Flight {
+interface Flight<T extends Outcome> {
   /** True for the request that must fetch; false for one that should wait. */
   leader: boolean;
   /** Resolves with the leader's outcome, or `null` when the bound ran out. */
-  wait(boundMs: number): Promise<Outcome | null>;
+  wait(boundMs: number): Promise<T | null>;
   /** Leader only: tell the waiters, and clear the slot. */
-  settle(outcome: Outcome): void;
+  settle(outcome: T): void;
 }
 
 export interface Collapser {
-  join(key: string, now: number): Flight;
+  join<T extends Outcome = Outcome>(key: string, now: number): Flight<T>;
   /**
    * Whether a flight for `key` stored its answer within the last `JUST_STORED_MS`: a
    * request whose lookup began before that store finished (a slow KV read) reads the
@@ -50,12 +53,13 @@ export function createCollapser(clock: Clock): Collapser {
       const at = stored.get(key);
       return at !== undefined && now - at < JUST_STORED_MS;
     },
-    join(key, now) {
+    join<T extends Outcome>(key: string, now: number): Flight<T> {
       const passUntil = uncacheable.get(key);
       if (passUntil !== undefined && passUntil > now) {
-        return { leader: true, wait: async () => ({ stored: false }), settle() {} };
+        return { leader: true, wait: async () => null, settle() {} };
       }
-      const existing = inflight.get(key);
+      // Every flight under one key carries the same kind of outcome: the key says which (miss or revalidation).
+      const existing = inflight.get(key) as Promise<T> | undefined;
       if (existing) {
         return {
           leader: false,
@@ -63,14 +67,14 @@ export function createCollapser(clock: Clock): Collapser {
           settle() {},
         };
       }
-      let resolve!: (o: Outcome) => void;
-      const promise = new Promise<Outcome>((r) => (resolve = r));
+      let resolve!: (o: T) => void;
+      const promise = new Promise<T>((r) => (resolve = r));
       inflight.set(key, promise);
       let settled = false;
       return {
         leader: true,
         wait: () => promise,
-        settle(outcome) {
+        settle(outcome: T) {
           if (settled) return;
           settled = true;
           if (inflight.get(key) === promise) inflight.delete(key);

@@ -7,8 +7,13 @@ import { appendCacheStatus, type CacheStatus } from "../http/cache-status";
 import { declaredLength, stripHopByHop } from "../http/headers";
 import { FieldList, headersInit, type Fields } from "../http/field-list";
 import { splitList } from "../http/fields";
+import { contentCoding, decoderFor, weakened } from "../http/content-coding";
 import { parseHttpDate } from "../policy/http-date";
+import { parseRange, type ByteRange } from "../policy/partial";
 import type { ResponseMeta } from "../tiers/entry";
+
+/** Moved to policy/partial.ts (pure); still exported here for its callers. */
+export { parseRange };
 
 /** Consumed by us (RFC 9213 §2.1 says a targeted field may be kept; Cloudflare's own is not passed on). */
 const CONSUMED = ["cloudflare-cdn-cache-control"];
@@ -16,6 +21,8 @@ const CONSUMED = ["cloudflare-cdn-cache-control"];
 interface DeliverOptions {
   method: string;
   requestHeaders: Headers;
+  /** The client's own Accept-Encoding (http/content-coding.ts `clientAcceptEncoding`): what it can decode. */
+  acceptEncoding: string | null;
   status: CacheStatus;
   /** Route's browser TTL, or null to pass the origin's Cache-Control on. */
   browserTtl: number | null;
@@ -23,7 +30,7 @@ interface DeliverOptions {
   extra?: [string, string][];
 }
 
-function finish(status: number, headers: Fields, body: ReadableStream | null, o: DeliverOptions): Response {
+function finish(status: number, headers: Fields, body: ReadableStream | null, o: DeliverOptions, decoder: DecompressionStream | null = null): Response {
   for (const h of CONSUMED) headers.delete(h);
   appendCacheStatus(headers, o.status);
   for (const [k, v] of o.extra ?? []) headers.append(k, v);
@@ -33,7 +40,31 @@ function finish(status: number, headers: Fields, body: ReadableStream | null, o:
   }
   // Statuses that cannot carry a body (RFC 9110 §6.4.1).
   if (status === 204 || status === 304 || (status >= 100 && status < 200)) body = null;
-  return new Response(body, { status, headers: headersInit(headers) });
+  if (decoder) {
+    // The client does not accept the stored coding: it gets the decoded content, of a length known only at its end.
+    headers.delete("content-encoding");
+    headers.delete("content-length");
+    const etag = weakened(headers.get("etag"));
+    if (etag !== null) headers.set("etag", etag);
+    if (body) body = body.pipeThrough(decoder);
+  }
+  // The body is the origin's bytes as it sent them (encoded or not): the runtime must
+  // not encode them again (http/content-coding.ts).
+  return new Response(body, { status, headers: headersInit(headers), encodeBody: "manual" });
+}
+
+/**
+ * The decoder a body with these fields needs for this client, or null. A body that may
+ * reach some clients decoded differs by Accept-Encoding: say so to caches downstream
+ * (RFC 9110 §12.5.5), whichever form this client gets.
+ */
+function decoding(status: number, headers: Fields, o: DeliverOptions): DecompressionStream | null {
+  const coding = contentCoding(headers.get("content-encoding"));
+  if (coding === null || status === 206) return null;
+  const vary = headers.get("vary");
+  if (vary === null) headers.set("vary", "Accept-Encoding");
+  else if (!splitList(vary).some((n) => n.toLowerCase() === "accept-encoding" || n === "*")) headers.set("vary", `${vary}, Accept-Encoding`);
+  return decoderFor(coding, o.acceptEncoding);
 }
 
 function applyBrowserTtl(headers: Fields, ttl: number | null): void {
@@ -48,7 +79,7 @@ function applyBrowserTtl(headers: Fields, ttl: number | null): void {
  */
 export function deliverFromOrigin(res: Response, o: DeliverOptions & { cacheable: boolean }): Response {
   const headers = stripHopByHop(res.headers);
-  if (!o.cacheable) return finish(res.status, headers, res.body, o);
+  if (!o.cacheable) return finish(res.status, headers, res.body, o, decoding(res.status, headers, o));
   applyBrowserTtl(headers, o.browserTtl);
   return represent(res.status, headers, res.body, declaredLength(res.headers), o);
 }
@@ -82,26 +113,6 @@ export function notModified(reqHeaders: Headers, stored: Pick<Fields, "get">, st
 
 /** RFC 9110 §15.4.5: the fields a 304 carries from the 200 it stands for. */
 const NOT_MODIFIED_FIELDS = ["cache-control", "content-location", "date", "etag", "expires", "vary", "last-modified"];
-
-/** A single byte range (RFC 9110 §14.1.2), or "unsatisfiable", or null to send the whole thing. */
-export function parseRange(value: string | null, size: number): { start: number; end: number } | "unsatisfiable" | null {
-  if (value === null) return null;
-  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(value);
-  // Several ranges or other units: the whole representation is a valid answer (§14.2).
-  if (!m || (m[1] === "" && m[2] === "")) return null;
-  if (m[1] === "") {
-    // An empty representation has no suffix to select (§14.2): send it whole.
-    if (size === 0) return null;
-    const suffix = Number(m[2]);
-    if (suffix === 0) return "unsatisfiable";
-    return { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(m[1]);
-  const end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
-  if (m[2] !== "" && Number(m[2]) < start) return null;
-  if (start >= size) return "unsatisfiable";
-  return { start, end };
-}
 
 /** §13.1.5 If-Range: only a strong ETag match or an exact Last-Modified keeps the Range. */
 function ifRangeHolds(reqHeaders: Headers, stored: Pick<Fields, "get">): boolean {
@@ -141,6 +152,17 @@ export function deliverFromEntry(
   return represent(meta.status, headers, body, meta.size, o, meta.storedAt);
 }
 
+/** A range answered from stored pieces (pipeline/partial.ts), with the fields of one of them. */
+export function deliverPieces(meta: ResponseMeta, body: ReadableStream<Uint8Array>, range: ByteRange, length: number, age: number, o: DeliverOptions): Response {
+  const headers = new FieldList(meta.headers);
+  headers.set("age", String(age));
+  applyBrowserTtl(headers, o.browserTtl);
+  headers.set("accept-ranges", "bytes");
+  headers.set("content-range", `bytes ${range.start}-${range.end}/${length}`);
+  headers.set("content-length", String(range.end - range.start + 1));
+  return finish(206, headers, body, o);
+}
+
 /** A whole 200 we hold: answer the client's conditionals (304) and range (206/416) from it. */
 function represent(
   status: number,
@@ -150,7 +172,8 @@ function represent(
   o: DeliverOptions,
   storedAt: number | null = null,
 ): Response {
-  if (status !== 200 || (o.method !== "GET" && o.method !== "HEAD")) return finish(status, headers, body, o);
+  const decoder = decoding(status, headers, o);
+  if (status !== 200 || (o.method !== "GET" && o.method !== "HEAD")) return finish(status, headers, body, o, decoder);
   if (notModified(o.requestHeaders, headers, storedAt)) {
     void body?.cancel().catch(() => {});
     const h = new FieldList([]);
@@ -158,9 +181,11 @@ function represent(
       const v = headers.get(name);
       if (v !== null) h.set(name, v);
     }
-    return finish(304, h, null, o);
+    return finish(304, h, null, o, decoder);
   }
-  if (size === null) return finish(status, headers, body, o);
+  // A range selects stored bytes (RFC 9110 §14.1.1): of a body decoded on the way, the
+  // whole content is the answer (§14.2 lets a server ignore Range).
+  if (size === null || decoder) return finish(status, headers, body, o, decoder);
   headers.set("accept-ranges", "bytes");
   const range = ifRangeHolds(o.requestHeaders, headers) ? parseRange(o.requestHeaders.get("range"), size) : null;
   if (range === "unsatisfiable") {

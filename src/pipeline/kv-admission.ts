@@ -1,5 +1,5 @@
 /**
- * Which answers are worth a KV write (README "KV writes"). KV writes cost about ten
+ * Which answers are worth a KV write (docs/kv-writes.md). KV writes cost about ten
  * times reads and KV takes one per second per key, so with `kv.minHits: N` an answer
  * goes to KV only once it has been requested N times within its lifetime here (as
  * nginx's `proxy_cache_min_uses`); until then it lives in this location's edge tier

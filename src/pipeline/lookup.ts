@@ -2,6 +2,7 @@
  * The lookup step: both tiers in the order the route uses them, the purge check on
  * what they hold, and a hit delivered from it.
  */
+import { clientAcceptEncoding } from "../http/content-coding";
 import type { CacheStatus } from "../http/cache-status";
 import type { Lifetimes } from "../policy/freshness";
 import type { Ctx } from "./context";
@@ -51,6 +52,7 @@ export function deliverHit(c: Ctx, hit: Found, age: number, status: CacheStatus)
   return deliverFromEntry(found.meta, found.body, age, {
     method: c.request.method,
     requestHeaders: c.request.headers,
+    acceptEncoding: clientAcceptEncoding(c.request),
     status,
     browserTtl: c.route.ttl.browser,
   });

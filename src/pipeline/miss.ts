@@ -2,12 +2,14 @@
  * A miss: one request per key per isolate goes to the origin and stores what it may;
  * the others wait for its outcome and read what it stored (request collapsing).
  */
+import { clientAcceptEncoding } from "../http/content-coding";
 import { errorResponse, originFailure } from "../http/respond";
 import { freshness } from "../policy/freshness";
 import type { Ctx } from "./context";
 import { deliverFromOrigin } from "./deliver";
 import { deliverHit, lookupEntry, lookupTiers } from "./lookup";
 import { OriginDownError, originDown, originDownResponse } from "./origin-gate";
+import { keepPiece, partialStep, rangeAsked, type PartialStep } from "./partial";
 import { answerOf, fetchForCache, store, verdictFor } from "./store";
 import type { VaryMeta } from "../tiers/entry";
 import type { Found } from "../tiers/two-tier";
@@ -24,6 +26,12 @@ function deliverCollapsed(c: Ctx, found: Found, f: { age: number; ttl: number })
 /** `index` is the Vary index the lookup found: a new variant joins its epoch. */
 export async function miss(c: Ctx, index: VaryMeta | null): Promise<Response> {
   const { deps, route } = c;
+  // A range: answered from the URL's pieces, or asked of the origin as a range (pipeline/partial.ts).
+  // Not collapsed: requests for other ranges of the key must not wait for this one.
+  const range = rangeAsked(c, index);
+  const step = range === null ? null : await partialStep(c, range);
+  if (step?.kind === "hit") return step.response;
+  if (step?.kind === "forward") return forward(c, { index }, undefined, step);
   const flight = deps.collapser.join(c.primary.key, deps.clock.now());
   // Behind a probe of a down origin nobody waits: the down answer (or the fallback) comes at once.
   if (!flight.leader && originDown(c)) return forward(c, null);
@@ -67,11 +75,13 @@ async function forward(
   c: Ctx,
   leader: { index: VaryMeta | null } | null,
   settled?: (stored: boolean, uncacheable: boolean) => void,
+  partial?: Extract<PartialStep, { kind: "forward" }>,
 ): Promise<Response> {
-  const options = { method: c.request.method, requestHeaders: c.request.headers, browserTtl: c.route.ttl.browser };
+  const options = { method: c.request.method, requestHeaders: c.request.headers, acceptEncoding: clientAcceptEncoding(c.request), browserTtl: c.route.ttl.browser };
   let fetched;
   try {
-    fetched = await fetchForCache(c);
+    // The client's range goes to the origin itself (never through the shield, which shares no 206).
+    fetched = await fetchForCache(c, partial ? [["range", partial.range]] : []);
   } catch (err) {
     settled?.(false, false);
     if (err instanceof OriginDownError) return originDownResponse(err, { fwd: "uri-miss" });
@@ -79,6 +89,9 @@ async function forward(
     return errorResponse(failure.status, failure.message, { fwd: "uri-miss", fwdStatus: failure.status });
   }
   const { res } = fetched;
+  if (partial && res.status === 206) return keepPiece(c, fetched, partial.set);
+  // A 416 answers the range, not the URL: never kept for it. An origin that ignored the range goes on as any miss.
+  if (partial && res.status === 416) return deliverFromOrigin(res, { ...options, cacheable: false, status: { fwd: "uri-miss", detail: "status" } });
   const verdict = verdictFor(c, fetched, res.status, res.headers);
   // Through the shield, one caller (the leader) stores the site's KV copy; the others their own edge.
   const shielded = fetched.shield === "leader" || fetched.shield === "follower";
@@ -90,7 +103,8 @@ async function forward(
     const detail = fetched.fallback ? "fallback-origin" : shielded && reason === "no-tier" ? "shield" : reason;
     return deliverFromOrigin(res, { ...options, cacheable: false, status: { fwd: "uri-miss", detail } });
   }
-  void outcome.done.then((ok) => settled?.(ok, false), () => settled?.(false, false));
+  // Waiters read the entry as soon as one tier holds it (pipeline/collapse.ts).
+  void outcome.readable.then((ok) => settled?.(ok, false), () => settled?.(false, false));
   return deliverFromOrigin(new Response(outcome.body, res), {
     ...options,
     cacheable: true,

@@ -6,9 +6,9 @@
  */
 import { remember } from "../bounded-map";
 import type { CacheStatus } from "../http/cache-status";
-import { originUrl } from "../http/origin";
+import { OriginTimeoutError, originUrl } from "../http/origin";
 import { errorResponse } from "../http/respond";
-import { admit, afterFailure, afterSuccess, HEALTHY, type OriginHealth } from "../policy/origin-health";
+import { admit, afterAnswer, HEALTHY, observe, weigh, type OriginHealth } from "../policy/origin-health";
 import type { Ctx } from "./context";
 
 /** Origins tracked per isolate: the rules name a few; on a DNS route each host is one. Oldest dropped past this. */
@@ -51,15 +51,21 @@ export function originDown(c: Ctx): boolean {
 
 /**
  * Runs `fetch` against the origin (its base URL as the rules give it) when its
- * health allows, and notes the outcome: an exception or a status of 500 or more is
- * a failure. While down: `fetch` against the route's fallback origin (its failure
- * counts as the origin being down), else an `OriginDownError`.
+ * health allows, and notes the outcome (policy/origin-health.ts says what counts).
+ * While down: `fetch` against the route's fallback origin (its failure counts as the
+ * origin being down), else an `OriginDownError`. A route with `originHealth: false`
+ * is never held back; its answers still tell the other routes that the origin is up.
  */
-export async function gatedFetch<T extends { res: Response }>(c: Ctx, fetch: (origin: string | null) => Promise<T>): Promise<T & { fallback?: true }> {
+export async function gatedFetch<T extends { res: Response; requestTime: number }>(c: Ctx, fetch: (origin: string | null) => Promise<T>): Promise<T & { fallback?: true }> {
   const setting = c.route.originHealth;
   const store = c.deps.health;
-  if (!setting || !store) return fetch(c.rules.origin);
+  if (!store) return fetch(c.rules.origin);
   const key = originKey(c);
+  if (!setting) {
+    const fetched = await fetch(c.rules.origin);
+    if (weigh({ status: fetched.res.status }) === "answer") store.set(key, afterAnswer(store.get(key), fetched.requestTime));
+    return fetched;
+  }
   const clock = c.deps.clock;
   // The lease covers the probe's wait for headers: a probe lost on the way cannot block recovery.
   const { admission, state } = admit(store.get(key), clock.now(), c.route.originTimeoutMs + 1_000);
@@ -73,14 +79,17 @@ export async function gatedFetch<T extends { res: Response }>(c: Ctx, fetch: (or
     }
   }
   const probe = admission.go === "probe";
+  const sentAt = clock.now();
   let fetched: T;
   try {
     fetched = await fetch(c.rules.origin);
   } catch (err) {
-    store.set(key, afterFailure(store.get(key), clock.now(), setting, probe));
+    const outcome = { error: err instanceof OriginTimeoutError ? "timeout" : "connection" } as const;
+    store.set(key, observe(store.get(key), outcome, sentAt, clock.now(), setting, probe));
     throw err;
   }
-  store.set(key, fetched.res.status >= 500 ? afterFailure(store.get(key), clock.now(), setting, probe) : afterSuccess());
+  // An answer the shield held was asked for earlier than this request: it counts from then.
+  store.set(key, observe(store.get(key), { status: fetched.res.status }, fetched.requestTime, clock.now(), setting, probe));
   return fetched;
 }
 

@@ -3,12 +3,14 @@
  * "The request's way"). Each step is decided by pure code in rules/ and policy/; the
  * steps beside this file (lookup, miss, revalidate, store, deliver) do the I/O.
  */
+import { clientAcceptEncoding } from "../http/content-coding";
 import type { CacheStatus } from "../http/cache-status";
 import { fetchOrigin, noteSent, originUrl } from "../http/origin";
 import { errorResponse, originFailure } from "../http/respond";
 import { bypassVerdict } from "../policy/bypass";
 import { buildCacheKey, normalizeUrl } from "../policy/cache-key";
 import { originRequestHeaders } from "../policy/forwarding";
+import { storesPostAnswer } from "../policy/post-answer";
 import { freshness } from "../policy/freshness";
 import { requestWantsValidation } from "../policy/request-directives";
 import { matchRoute } from "../rules/match";
@@ -20,6 +22,7 @@ import { deliverFromOrigin } from "./deliver";
 import { createInvalidator } from "./invalidate";
 import { deliverHit, lookupEntry } from "./lookup";
 import { miss } from "./miss";
+import { postAndStore } from "./post-answer";
 import { Recorder, type Timings } from "./recorder";
 import { refreshInBackground, revalidate } from "./revalidate";
 
@@ -46,11 +49,14 @@ export function createProxy(deps: ProxyDeps) {
     const { route } = matchRoute(rules, url, request.method);
     const rec = new Recorder();
     let response: Response;
+    let keepsPost = false;
     if (!route) {
       response = await pass(deps, request, rules, url, rec, { fwd: "bypass", detail: "no-rule" });
     } else {
       const bypass = bypassVerdict(route, request.method, url, request.headers, raw.pathname);
-      if (bypass) {
+      // A POST whose answer may be kept for GETs of its URL (`storePostAnswers`) invalidates it itself, then stores.
+      keepsPost = request.method === "POST" && storesPostAnswer(rules, route, url, request.headers, raw.pathname);
+      if (bypass && !keepsPost) {
         const status: CacheStatus = { fwd: bypass.reason === "method" ? "method" : "bypass", detail: bypass.reason };
         response = await pass(deps, request, rules, url, rec, status);
       } else {
@@ -74,12 +80,12 @@ export function createProxy(deps: ProxyDeps) {
             return (sent ??= originRequestHeaders(request.headers, route.key, dimensions));
           },
         };
-        response = await cached(c, refreshing);
+        response = keepsPost ? await postAndStore(c, url, () => invalidate(rules, url, request)) : await cached(c, refreshing);
       }
       if (route.debug) response = withServerTiming(response, rec.timings, Date.now() - t0);
     }
     // Unsafe methods only ever pass; one that succeeded clears what its URL can have stored.
-    if (!SAFE_METHODS.has(request.method) && response.status < 400) exec.waitUntil(invalidate(rules, url, request));
+    if (!SAFE_METHODS.has(request.method) && response.status < 400 && !keepsPost) exec.waitUntil(invalidate(rules, url, request));
     const line = {
       msg: "request",
       method: request.method,
@@ -129,7 +135,7 @@ export async function pass(deps: ProxyDeps, request: Request, rules: CompiledRul
     );
     rec.time("origin", Date.now() - t0);
     if (res.status === 101) return res;
-    return deliverFromOrigin(res, { method: request.method, requestHeaders: request.headers, status, browserTtl: null, cacheable: false });
+    return deliverFromOrigin(res, { method: request.method, requestHeaders: request.headers, acceptEncoding: clientAcceptEncoding(request), status, browserTtl: null, cacheable: false });
   } catch (err) {
     const failure = originFailure(err);
     return errorResponse(failure.status, failure.message, { ...status, fwdStatus: failure.status });
@@ -167,5 +173,5 @@ function withServerTiming(res: Response, t: Timings, total: number): Response {
   if (res.status === 101) return res;
   const headers = new Headers(res.headers);
   headers.append("server-timing", parts.join(", "));
-  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers, encodeBody: "manual" });
 }

@@ -5,6 +5,7 @@
  * replaces a good entry. The foreground and background paths share the 304 rule
  * (policy/not-modified) and the store step; they differ only in what they report.
  */
+import { clientAcceptEncoding } from "../http/content-coding";
 import type { CacheStatus } from "../http/cache-status";
 import { stripHopByHop } from "../http/headers";
 import { errorResponse, originFailure } from "../http/respond";
@@ -15,11 +16,12 @@ import type { Ctx } from "./context";
 import { OriginDownError, originDownResponse } from "./origin-gate";
 import { deliverFromEntry, deliverFromOrigin } from "./deliver";
 import { answerOf, fetchForCache, store, verdictFor, type Fetched, type StoreOutcome } from "./store";
-import type { VaryMeta } from "../tiers/entry";
+import { deliverHit, lookupTiers } from "./lookup";
+import type { ResponseMeta, VaryMeta } from "../tiers/entry";
 import { lookup, type Found } from "../tiers/two-tier";
 
 function deliverOptions(c: Ctx, status: CacheStatus) {
-  return { method: c.request.method, requestHeaders: c.request.headers, browserTtl: c.route.ttl.browser, status };
+  return { method: c.request.method, requestHeaders: c.request.headers, acceptEncoding: clientAcceptEncoding(c.request), browserTtl: c.route.ttl.browser, status };
 }
 
 /** §4.2.4 and RFC 5861 §4: may this stale entry answer when the origin fails? */
@@ -44,8 +46,74 @@ function replace(c: Ctx, fetched: Fetched, index: VaryMeta | null): Promise<Stor
   return store(c, verdictFor(c, fetched, res.status, res.headers), c.route.tiers, answerOf(fetched), { index });
 }
 
-/** Stale (or must be validated): revalidate in the foreground. `index` is the Vary index the lookup found. */
+/**
+ * What the requests waiting on a revalidation learn from it (collapse.ts): a new answer
+ * `stored` (they read it from the tier), an accepted 304 (`refreshed`: the entry as
+ * refreshed, or null when it could not be stored), or the origin's failure (`failed`).
+ * Anything else, or no word within the origin timeout: they revalidate themselves.
+ */
+interface Revalidated {
+  stored: boolean;
+  refreshed?: { validators: string; meta: ResponseMeta | null };
+  failed?: number;
+}
+
+/**
+ * Stale (or must be validated): revalidate in the foreground, one conditional request
+ * per entry per isolate (RFC 9111 §4.3.1 lets one validation serve many requests). The
+ * others wait, as collapsed misses do. `index` is the Vary index the lookup found.
+ */
 export async function revalidate(c: Ctx, found: Found, index: VaryMeta | null): Promise<Response> {
+  const flight = c.deps.collapser.join<Revalidated>(`revalidate ${found.at.key}`, c.deps.clock.now());
+  if (!flight.leader) {
+    const followed = await follow(c, found, await flight.wait(c.route.originTimeoutMs));
+    return followed ?? revalidateOnce(c, found, index, () => {});
+  }
+  let told = false;
+  const tell = (o: Revalidated | Promise<Revalidated>) => {
+    told = true;
+    void Promise.resolve(o).then((outcome) => flight.settle(outcome), () => flight.settle({ stored: false }));
+  };
+  try {
+    return await revalidateOnce(c, found, index, tell);
+  } finally {
+    if (!told) flight.settle({ stored: false });
+  }
+}
+
+/** A waiter's answer from the revalidation it waited on; null: it asks the origin itself. */
+async function follow(c: Ctx, found: Found, outcome: Revalidated | null): Promise<Response | null> {
+  const now = c.deps.clock.now();
+  const status = (fwdStatus: number, ttl: number, detail: string): CacheStatus => ({ fwd: "stale", fwdStatus, collapsed: true, ttl, detail });
+  const refreshed = outcome?.refreshed;
+  // §4.3.4: a 304 refreshes the stored response its validators select: ours only if they are the same.
+  if (refreshed && refreshed.validators === validatorsKey(found)) {
+    // As the leader delivers it: the refreshed entry (or ours, when that could not be stored), new.
+    const meta = refreshed.meta ?? found.meta;
+    return deliverFromEntry(meta, found.body, 0, deliverOptions(c, status(304, meta.lifetimes.lifetime, found.tier)));
+  }
+  const stale = freshness(found.meta.lifetimes, found.meta.storedAt, now);
+  if (outcome?.failed !== undefined && staleOnErrorAllowed(found.meta.lifetimes, stale.ttl)) {
+    return deliverFromEntry(found.meta, found.body, stale.age, deliverOptions(c, { fwd: "stale", fwdStatus: outcome.failed, ttl: stale.ttl, detail: found.tier }));
+  }
+  if (outcome?.stored && !refreshed) {
+    const { found: fresh } = await lookupTiers(c);
+    const f = fresh && freshness(fresh.meta.lifetimes, fresh.meta.storedAt, now);
+    if (fresh && f?.state === "fresh") {
+      await found.body?.cancel();
+      c.rec.tier = fresh.tier;
+      return deliverHit(c, fresh, f.age, status(fresh.meta.status, f.ttl, fresh.tier));
+    }
+    await fresh?.body?.cancel();
+  }
+  return null;
+}
+
+/** The validators an entry is revalidated with, as one comparable value. */
+const validatorsKey = (found: Found) => JSON.stringify(validatorsOf(new Headers(found.meta.headers)));
+
+/** One revalidation; `tell` hears what the requests waiting on it may take from it. */
+async function revalidateOnce(c: Ctx, found: Found, index: VaryMeta | null, tell: (o: Revalidated | Promise<Revalidated>) => void): Promise<Response> {
   // Judged when the origin has failed, not when we asked: the wait counts against the window.
   const staleNow = () => freshness(found.meta.lifetimes, found.meta.storedAt, c.deps.clock.now());
   const canServeStale = () => staleOnErrorAllowed(found.meta.lifetimes, staleNow().ttl);
@@ -76,12 +144,14 @@ export async function revalidate(c: Ctx, found: Found, index: VaryMeta | null): 
       return originDownResponse(err, { fwd: "stale" });
     }
     const failure = originFailure(err);
+    tell({ stored: false, failed: failure.status });
     if (canServeStale()) return serveStale(failure.status);
     await found.body?.cancel();
     return errorResponse(failure.status, failure.message, { fwd: "stale", fwdStatus: failure.status });
   }
   const { res } = fetched;
   if (res.status >= 500) {
+    tell({ stored: false, failed: res.status });
     if (canServeStale()) {
       await res.body?.cancel();
       return serveStale(res.status);
@@ -92,6 +162,7 @@ export async function revalidate(c: Ctx, found: Found, index: VaryMeta | null): 
   if (accepted) {
     await res.body?.cancel();
     const outcome = await refresh(c, found, fetched);
+    tell({ stored: outcome.stored, refreshed: { validators: validatorsKey(found), meta: outcome.stored ? outcome.meta : null } });
     if (!outcome.stored) return deliverFromEntry(found.meta, found.body, 0, deliverOptions(c, { fwd: "stale", fwdStatus: 304, ttl: found.meta.lifetimes.lifetime, detail: found.tier }));
     return deliverFromEntry(outcome.meta, outcome.body, 0, deliverOptions(c, { fwd: "stale", fwdStatus: 304, stored: true, ttl: outcome.ttl, detail: found.tier }));
   }
@@ -100,6 +171,7 @@ export async function revalidate(c: Ctx, found: Found, index: VaryMeta | null): 
   if (!outcome.stored) {
     return deliverFromOrigin(res, { ...deliverOptions(c, { fwd: "stale", fwdStatus: res.status, detail: outcome.reason }), cacheable: false });
   }
+  tell(outcome.readable.then((ok) => ({ stored: ok })));
   return deliverFromOrigin(new Response(outcome.body, res), {
     ...deliverOptions(c, { fwd: "stale", fwdStatus: res.status, stored: true, ttl: outcome.ttl }),
     cacheable: true,

@@ -7,12 +7,15 @@
  */
 import { declaredLength, stripHopByHop } from "../http/headers";
 import { fetchOrigin, noteSent, originUrl } from "../http/origin";
+import { detachWhenLagging } from "../http/lagging-client";
 import { teeBody } from "../http/tee";
 import { retentionSeconds, storeVerdict, type NoStoreReason, type StoreVerdict } from "../policy/freshness";
+import { formatHttpDate, parseHttpDate } from "../policy/http-date";
 import { responseTags } from "../policy/tags";
-import { variantKey, varyNames } from "../policy/vary";
+import { admitVariant, variantId, variantKey, varyNames } from "../policy/vary";
 import type { RouteTiers } from "../rules/types";
 import type { ShieldRole } from "../shield/client";
+import type { AskedFor } from "../shield/protocol";
 import type { Ctx } from "./context";
 import { gatedFetch } from "./origin-gate";
 import { kvAdmits } from "./kv-admission";
@@ -20,7 +23,7 @@ import { buildRoutes } from "../builds/watch";
 import { purgeHorizonMs } from "../purge/horizon";
 import { ENTRY_VERSION, type ResponseMeta, type VaryMeta } from "../tiers/entry";
 import { KV_MAX_BODY } from "../tiers/kv";
-import type { StorageKey } from "../tiers/tier";
+import type { StorageKey, TierName } from "../tiers/tier";
 import { storageKey, storeEntry, type StorePlan } from "../tiers/two-tier";
 
 export interface Fetched {
@@ -57,10 +60,13 @@ async function fetchFrom(c: Ctx, origin: string | null, headers: Headers, condit
     const ask = { url, headers, timeoutMs: c.route.originTimeoutMs, sentAt: requestTime };
     let got = await c.deps.shield(c.primary.key, ask);
     // An answer this request may not use is rejected once: the shield then starts a newer
-    // flight (which every caller rejecting the same answer joins); a second miss goes direct.
-    for (let asked = 1; got && !(await usable(c, got, requestTime)); asked++) {
+    // flight (which every caller rejecting the same answer joins); a second miss goes direct,
+    // and so does a request whose own verdict forbids taking it (that is no fault of the answer).
+    for (let asked = 1; got; asked++) {
+      const use = await usable(c, got);
+      if (use === "take") break;
       await got.res.body?.cancel();
-      got = asked < 2 ? await c.deps.shield(c.primary.key, { ...ask, reject: got.generation }) : null;
+      got = use === "reject" && asked < 2 ? await c.deps.shield(c.primary.key, { ...ask, reject: got.generation }) : null;
     }
     if (got) {
       c.rec.originStatus = got.res.status;
@@ -73,22 +79,30 @@ async function fetchFrom(c: Ctx, origin: string | null, headers: Headers, condit
 }
 
 /**
- * Whether this request may take an answer the origin was asked for before it was sent
- * (a flight it joined, or one the shield held): not when a purge since then covers it,
- * and a held one only while this route would store it as fresh (RFC 9111 §4.2).
+ * Whether this request may take an answer from another request's flight (one it
+ * joined, or one the shield held). Taking it is storing it for this request, so the
+ * store verdict decides, for this request and for the one the answer was fetched for
+ * (RFC 9111 §3.5, §5.2.1.5): "fetch" when this request's own verdict forbids it,
+ * "reject" when the answer's does, when a purge since it was fetched covers it, or
+ * when a held one is no longer fresh by this route (RFC 9111 §4.2).
  */
-async function usable(c: Ctx, got: { res: Response; sentAt: number; held: boolean }, requestTime: number): Promise<boolean> {
-  if (got.sentAt >= requestTime) return true;
+async function usable(c: Ctx, got: { res: Response; role: ShieldRole; sentAt: number; held: boolean; askedFor: AskedFor }): Promise<"take" | "reject" | "fetch"> {
+  if (got.role !== "follower") return "take";
   const { sentAt, res } = got;
+  const now = c.deps.clock.now();
+  const fetched = { requestTime: sentAt, responseTime: now };
+  const verdict = verdictFor(c, fetched, res.status, res.headers);
+  if (!verdict.store) return "fetch";
+  const cacheControl = got.askedFor.cacheControl;
+  const asked = { authorized: got.askedFor.authorized, headers: new Headers(cacheControl === null ? {} : { "cache-control": cacheControl }) };
+  if (!verdictFor(c, fetched, res.status, res.headers, asked).store) return "reject";
   if (c.deps.purges) {
     const entry = { storedAt: sentAt, requestedAt: sentAt, route: c.route.name, tags: [...c.route.tags, ...responseTags(res.headers)] };
-    if ((await c.deps.purges.verdict(entry, c.target, (p) => c.exec.waitUntil(p))) !== null) return false;
+    if ((await c.deps.purges.verdict(entry, c.target, (p) => c.exec.waitUntil(p))) !== null) return "reject";
   }
-  if (!got.held) return true;
-  const now = c.deps.clock.now();
-  const verdict = verdictFor(c, { requestTime: sentAt, responseTime: now }, res.status, res.headers);
   // A rule's lifetime counts from the origin fetch too (the verdict itself starts it at storing).
-  return verdict.store && verdict.lifetimes.lifetime > Math.max(verdict.lifetimes.initialAge, (now - sentAt) / 1000);
+  const { lifetime, initialAge } = verdict.lifetimes;
+  return !got.held || lifetime > Math.max(initialAge, (now - sentAt) / 1000) ? "take" : "reject";
 }
 
 /** The route's `buildHeader` in an origin answer: a new value makes older entries stale (src/builds). */
@@ -101,15 +115,24 @@ function noteBuild(c: Ctx, headers: Headers): void {
   c.deps.builds!.seen(header, value, scope, (p) => c.exec.waitUntil(p));
 }
 
-/** The store verdict for an origin answer to this request (all the checks live in policy/storable). */
-export function verdictFor(c: Ctx, f: Pick<Fetched, "requestTime" | "responseTime">, status: number, headers: Headers): StoreVerdict {
+/**
+ * The store verdict for an origin answer to this request (all the checks live in
+ * policy/storable), or to `asked`: what the verdict reads of another request for the same key.
+ */
+export function verdictFor(
+  c: Ctx,
+  f: Pick<Fetched, "requestTime" | "responseTime">,
+  status: number,
+  headers: Headers,
+  asked: { authorized: boolean; headers: Headers } = { authorized: c.request.headers.has("authorization"), headers: c.request.headers },
+): StoreVerdict {
   return storeVerdict(c.route, {
     status,
     headers,
     requestTime: f.requestTime,
     responseTime: f.responseTime,
-    authorized: c.request.headers.has("authorization"),
-    request: { headers: c.request.headers, path: c.target.pathname },
+    authorized: asked.authorized,
+    request: { headers: asked.headers, path: c.target.pathname },
   });
 }
 
@@ -156,8 +179,13 @@ export type StoreOutcome =
       stored: true;
       /** The client's copy of the body. */
       body: ReadableStream<Uint8Array> | null;
-      /** Resolves true when some tier holds the whole entry. */
+      /** Resolves when every tier's write has ended: true when some tier holds the whole entry. */
       done: Promise<boolean>;
+      /**
+       * Resolves true as soon as one tier holds the whole entry (false when none will):
+       * what a collapsed request waits for, so a slow second tier (a KV put) holds no one back.
+       */
+      readable: Promise<boolean>;
       /** Freshness lifetime the entry was stored with, seconds (Cache-Status `ttl`). */
       ttl: number;
       /** The entry as stored: what a refreshed answer is delivered from. */
@@ -178,28 +206,32 @@ export async function store(c: Ctx, verdict: StoreVerdict, tiers: RouteTiers, an
   if (plan.edge === 0 && plan.kv === 0) return { stored: false, reason: tooLarge ? "object-too-large" : "no-tier" };
   const headers = stripHopByHop(answer.headers);
   if (verdict.stripSetCookie) headers.delete("set-cookie");
-  const tags = [...new Set([...c.route.tags, ...responseTags(answer.headers)])];
+  // RFC 9110 §6.6.1: what is kept without a valid Date is dated when received; that is
+  // the date a conditional request is then evaluated against (§13.2.2).
+  if (parseHttpDate(headers.get("date"), answer.responseTime) === null) headers.set("date", formatHttpDate(answer.responseTime));
+  const dropped = (invalid: string[]) => c.deps.log({ msg: "tags-dropped", route: c.route.name, url: c.target.href, tags: invalid });
+  const tags = [...new Set([...c.route.tags, ...responseTags(answer.headers, dropped)])];
   const base = { v: ENTRY_VERSION, storedAt: answer.responseTime, requestedAt: answer.requestTime, route: c.route.name, tags } as const;
 
-  let vary: VaryMeta | null = null;
+  // The Vary index the entry is listed in (null: no Vary), and what of it to write (null: nothing).
+  let index: VaryMeta | null = null;
   let at = c.primary;
-  if ("at" in place) ({ at, vary } = place);
+  if ("at" in place) ({ at, vary: index } = place);
   else {
     const names = varyNames(answer.headers);
     if (names) {
       const same = place.index && place.index.vary.join() === names.join() ? place.index : null;
-      // RFC 9111 §4.1 lets a cache keep as many variants as it likes; past the cap, pass.
-      if (same && same.variants >= c.route.maxVariants) return { stored: false, reason: "variant-cap" };
-      vary = {
-        ...base,
-        kind: "vary",
-        key: c.primary.key,
-        vary: names,
-        epoch: same?.epoch ?? answer.responseTime,
-        variants: (same?.variants ?? 0) + 1,
-      };
-      at = await storageKey(variantKey(c.primary.key, vary.epoch, names, c.variantHeaders), c.primary.host);
+      index = same ?? { ...base, kind: "vary", key: c.primary.key, vary: names, epoch: answer.responseTime, variants: 0 };
+      at = await storageKey(variantKey(c.primary.key, index.epoch, names, c.variantHeaders), c.primary.host);
     }
+  }
+  let vary: VaryMeta | null = null;
+  if (index) {
+    // RFC 9111 §4.1 lets a cache keep as many variants as it likes: the cap counts distinct ones (policy/vary).
+    const keep = Math.max(plan.edge, plan.kv);
+    const admitted = admitVariant(index.marks ?? [], await variantId(at.key), Math.floor(base.storedAt / 1000), keep, c.route.maxVariants, "at" in place);
+    if (!admitted.store) return { stored: false, reason: "variant-cap" };
+    if (admitted.marks) vary = { ...index, ...base, variants: admitted.marks.length, marks: admitted.marks };
   }
   const meta: ResponseMeta = {
     ...base,
@@ -212,18 +244,55 @@ export async function store(c: Ctx, verdict: StoreVerdict, tiers: RouteTiers, an
   };
   // The client's branch and the store's, checked against the declared length (http/tee.ts).
   const teed = answer.body && teeBody(answer.body, meta.size);
-  const client = teed ? teed.branches[0] : null;
   const checked = teed && { body: teed.branches[1], whole: teed.whole };
-  const done = storeEntry(c.deps.tiers, plan, c.primary, vary, at, meta, checked?.body ?? null).then(async (kept) => {
+  let readable!: (ok: boolean) => void;
+  const first = new Promise<boolean>((r) => (readable = r));
+  const whole = checked ? checked.whole : Promise.resolve(true);
+  const keptIn: TierName[] = [];
+  const onKept = (tier: TierName) => {
+    keptIn.push(tier);
+    void whole.then((ok) => ok && readable(true));
+  };
+  // A client that lags past a bound is detached from the tee and reads the rest from the tier (http/lagging-client.ts).
+  const client =
+    teed &&
+    detachWhenLagging(teed.branches[0], {
+      length: meta.size,
+      // A body of unknown length may outgrow what the tiers take (KV's 25 MiB, maxObjectSize.edge): its rest might be nowhere.
+      detachable: meta.size !== null || (plan.edge > 0 && plan.edgeMaxBytes === null),
+      stored: () => storedBody(c, at, meta, [first, done], keptIn),
+      detached: (offset) => c.deps.log({ msg: "client-detached", route: c.route.name, url: c.target.href, offset }),
+    });
+  const done = storeEntry(c.deps.tiers, plan, c.primary, vary, at, meta, checked?.body ?? null, onKept).then(async (kept) => {
     // A cut-off body must never stay stored as complete, whatever the tier accepted.
-    if (checked && !(await checked.whole)) {
+    if (!(await whole)) {
       await Promise.all(kept.map((t) => c.deps.tiers[t].delete(at)));
       return false;
     }
     return kept.length > 0;
   });
+  void done.then(readable, () => readable(false));
   c.exec.waitUntil(done);
-  return { stored: true, body: client, done, ttl: verdict.lifetimes.lifetime, meta };
+  return { stored: true, body: client, done, readable: first, ttl: verdict.lifetimes.lifetime, meta };
+}
+
+/**
+ * The body just stored, for a detached client: from the tier that held it first once
+ * one does, else (it was gone, or replaced by another store) from the others once all
+ * have ended; null when no tier has this very entry.
+ */
+async function storedBody(c: Ctx, at: StorageKey, meta: ResponseMeta, ends: Promise<boolean>[], kept: TierName[]): Promise<ReadableStream<Uint8Array> | null> {
+  const tried = new Set<TierName>();
+  for (const end of ends) {
+    if (!(await end.catch(() => false))) return null;
+    for (const tier of kept.filter((t) => !tried.has(t))) {
+      tried.add(tier);
+      const got = await c.deps.tiers[tier].get(at);
+      if (got?.body && got.meta.kind === "response" && got.meta.storedAt === meta.storedAt && got.meta.size === meta.size) return got.body;
+      await got?.body?.cancel();
+    }
+  }
+  return null;
 }
 
 /** A new origin answer as the store step takes it. */

@@ -12,7 +12,6 @@
 import type { CompiledRoute } from "../rules/types";
 import { deltaSeconds, governingDirectives } from "./cache-control";
 import {
-  ageValue,
   correctedInitialAge,
   explicitLifetime,
   hasValidators,
@@ -56,9 +55,6 @@ export function storeVerdict(route: CompiledRoute, facts: ResponseFacts): StoreV
   const { source } = found;
   const fromRule = source === "rule" || source === "status-rule";
   let lifetime = found.seconds;
-  // §5.1: an Age that is not delta-seconds makes the response stale. Under a rule's TTL
-  // the clock starts when we store it: an upstream Age is not ours to spend.
-  if (!fromRule && ageValue(facts.headers) === "invalid") lifetime = 0;
   // §5.2.2.4 no-cache: may be stored, must be revalidated before each use (a qualified
   // no-cache="field" is read as unqualified: the safe reading).
   if (directives.has("no-cache")) lifetime = 0;

@@ -98,7 +98,8 @@ export const LIFETIME_BY_MODE: Record<OriginMode, (input: LifetimeInput) => Life
 
 /**
  * §5.1: Age as delta-seconds, or "invalid". With several Age lines (or a list) the
- * first member counts; null when there is none.
+ * first member counts; null when there is none. An invalid value is ignored ("the cache
+ * SHOULD ignore the field"): the answer is as fresh as its lifetime says.
  */
 export function ageValue(headers: Headers): number | "invalid" | null {
   const raw = headers.get("age");

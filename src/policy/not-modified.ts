@@ -25,18 +25,27 @@ const opaque = (etag: string) => etag.trim().replace(/^W\//, "");
 const isWeak = (etag: string) => etag.trim().startsWith("W/");
 
 /**
+ * A weak stored ETag that is the origin's own strong one weakened because it encoded
+ * the body (nginx and Apache do so for what they compress on the fly, RFC 9110 §8.8.1):
+ * its 304s carry the strong tag, since a 304 has no body to encode.
+ */
+const weakenedByCoding = (stored: Headers, storedEtag: string) => isWeak(storedEtag) && stored.has("content-encoding");
+
+/**
  * §4.3.4: a 304 refreshes the stored response only when we asked with its validators
  * and the validators the 304 carries select it: a strong ETag must equal the stored
  * one (strong comparison), a weak one must match it weakly, and without an ETag a
  * Last-Modified must equal the stored one. A 304 that carries no validator selects
- * the one response we hold for this key (the variant we asked about).
+ * the one response we hold for this key (the variant we asked about). One leniency:
+ * a strong ETag selects the encoded response it was weakened for (`weakenedByCoding`),
+ * or every revalidation of a page compressed on the fly would fetch it whole.
  */
 export function acceptsNotModified(sent: readonly [string, string][], stored: Headers, notModified: Headers): boolean {
   if (sent.length === 0) return false;
   const etag = notModified.get("etag");
   const storedEtag = stored.get("etag");
   if (etag !== null && storedEtag !== null) {
-    if (!isWeak(etag)) return !isWeak(storedEtag) && opaque(etag) === opaque(storedEtag);
+    if (!isWeak(etag)) return (!isWeak(storedEtag) || weakenedByCoding(stored, storedEtag)) && opaque(etag) === opaque(storedEtag);
     return opaque(etag) === opaque(storedEtag);
   }
   if (etag !== null) return false;
@@ -45,9 +54,14 @@ export function acceptsNotModified(sent: readonly [string, string][], stored: He
   return lm === null || storedLm === null || lm.trim() === storedLm.trim();
 }
 
-/** §4.3.4: the stored fields with the 304's fields (all but the excluded ones) replacing them. */
+/**
+ * §4.3.4: the stored fields with the 304's fields (all but the excluded ones) replacing
+ * them. A weakened ETag stays weak: the strong one names other bytes than ours.
+ */
 export function updatedHeaders(stored: Headers, notModified: Headers): Headers {
   const headers = new Headers(stored);
-  for (const [k, v] of notModified) if (!EXCLUDED_FROM_UPDATE.has(k)) headers.set(k, v);
+  const storedEtag = stored.get("etag");
+  const keepEtag = storedEtag !== null && weakenedByCoding(stored, storedEtag);
+  for (const [k, v] of notModified) if (!EXCLUDED_FROM_UPDATE.has(k) && !(keepEtag && k === "etag")) headers.set(k, v);
   return headers;
 }

@@ -55,6 +55,7 @@ function compileRoute(route: RouteRule, index: number, d: RouteSettings): Compil
     clientCacheControl: route.clientCacheControl ?? d.clientCacheControl ?? B.clientCacheControl,
     stripSetCookie: route.stripSetCookie ?? d.stripSetCookie ?? B.stripSetCookie,
     cacheAuthorized: route.cacheAuthorized ?? d.cacheAuthorized ?? B.cacheAuthorized,
+    storePostAnswers: route.storePostAnswers ?? d.storePostAnswers ?? B.storePostAnswers,
     originTimeoutMs: Math.round((route.originTimeout ?? d.originTimeout ?? B.originTimeout) * 1000),
     maxVariants: route.maxVariants ?? d.maxVariants ?? B.maxVariants,
     maxObjectSize: { edge: route.maxObjectSize?.edge ?? d.maxObjectSize?.edge ?? B.maxObjectSize.edge },
@@ -71,13 +72,18 @@ function compileRoute(route: RouteRule, index: number, d: RouteSettings): Compil
   };
 }
 
-/** false (the route's, else the defaults') turns it off; objects merge field by field over the built-in values. */
+/**
+ * false (the route's, else the defaults') turns it off; objects merge field by field
+ * over the built-in values (a route's `count` replaces the defaults' list).
+ */
 function compileHealth(own: RouteSettings["originHealth"], fromDefaults: RouteSettings["originHealth"]): CompiledRoute["originHealth"] {
   if (own === false || (own === undefined && fromDefaults === false)) return null;
   const base = fromDefaults || {};
   const failures = own?.failures ?? base.failures ?? B.originHealth.failures;
   const coolOff = own?.coolOff ?? base.coolOff ?? B.originHealth.coolOff;
-  return { failures, coolOffMs: Math.round(coolOff * 1000) };
+  const count = [...new Set(own?.count ?? base.count ?? B.originHealth.count)];
+  // Absent when empty: the compiled route (and explain's JSON) only names what a route opted in to.
+  return { failures, coolOffMs: Math.round(coolOff * 1000), ...(count.length > 0 ? { count: Object.freeze(count) } : {}) };
 }
 
 function compileBuildHeader(setting: string | false | undefined): string | null {

@@ -3,6 +3,7 @@
  * `defaults` says. Kept as data so the compiler, `rules explain` and the docs can
  * all show the same values.
  */
+import type { HealthCount } from "../policy/origin-health";
 import type { ClientCacheControl, LogSetting, OriginMode } from "./types";
 
 /** Edge TTL used when none is given, except in `respect` mode (see `builtinEdgeTtl`). */
@@ -23,6 +24,7 @@ export const BUILTIN_DEFAULTS = deepFreeze({
   clientCacheControl: "ignore" as ClientCacheControl,
   stripSetCookie: false,
   cacheAuthorized: false,
+  storePostAnswers: false,
   /** Seconds. */
   originTimeout: 30,
   maxVariants: 16,
@@ -45,7 +47,8 @@ export const BUILTIN_DEFAULTS = deepFreeze({
   debug: false,
   log: "all" as LogSetting,
   shield: false,
-  originHealth: { failures: 5, coolOff: 30 },
+  // Connection failures only: an application's own 5xx or a slow endpoint is never the whole origin's failure.
+  originHealth: { failures: 5, coolOff: 30, count: [] as readonly HealthCount[] },
   kv: { minHits: 1 },
 });
 

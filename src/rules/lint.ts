@@ -107,6 +107,19 @@ const LINTS: Lint[] = [
       return warning(where(rules, i, "kv"), `route "${route.name}" sets kv.minHits but stores nothing in KV (ttl.kv is 0): it has no effect`, 'give the route a "ttl": { "kv": ... } of 60 or more, or remove "kv"');
     });
   },
+  function headWithoutGet(rules) {
+    const out: Finding[] = [];
+    rules.routes.forEach((route, i) => {
+      const methods = route.match.methods;
+      if (methods === null || !methods.includes("HEAD") || methods.includes("GET")) return;
+      out.push({
+        route: i,
+        // A HEAD is matched as its GET (rules/match.ts): it shares the GET's entry and route.
+        problem: warning(at(at(at("$.routes", i), "match"), "methods"), `route "${route.name}" lists HEAD but not GET: a HEAD is matched as the GET it stands for, so this route never matches a HEAD`, 'add "GET" to its "methods", or remove "HEAD"'),
+      });
+    });
+    return out;
+  },
   function fallbackWithoutHealth(rules) {
     return eachStoringRoute(rules, (route, i) => {
       if (route.fallbackOrigin === null || route.originHealth !== null) return null;

@@ -6,8 +6,14 @@
  */
 import type { CompiledRoute, CompiledRules, MatchResult } from "./types";
 
-/** The first route of `rules` that matches `url` and `method`, with why each route before it did not. */
-export function matchRoute(rules: CompiledRules, url: URL, method: string): MatchResult {
+/**
+ * The first route of `rules` that matches `url` and `method`, with why each route before it did not.
+ * A HEAD is matched as its GET: it is answered from, and fills, the GET's entry (RFC 9110
+ * §9.3.2), which must carry the GET's route (its lifetimes, its name for route purges).
+ */
+export function matchRoute(rules: CompiledRules, url: URL, asked: string): MatchResult {
+  // The Fetch standard upper-cases "head" in a Request; explain upper-cases what it is asked.
+  const method = asked === "HEAD" ? "GET" : asked;
   const hostname = url.hostname;
   const pathname = url.pathname;
   const routes = rules.routes;
@@ -21,7 +27,7 @@ export function matchRoute(rules: CompiledRules, url: URL, method: string): Matc
   return {
     route: winner < 0 ? null : routes[winner]!,
     get tried() {
-      return triedList(routes, winner, hostname, pathname, method);
+      return triedList(routes, winner, hostname, pathname, method, asked);
     },
   };
 }
@@ -37,8 +43,9 @@ function mismatch(route: CompiledRoute, hostname: string, pathname: string, meth
 }
 
 /** Why each route up to the winner did or did not match (for explain and Cache-Status details). */
-function triedList(routes: readonly CompiledRoute[], winner: number, hostname: string, pathname: string, method: string): MatchResult["tried"] {
-  const upper = method.toUpperCase();
+function triedList(routes: readonly CompiledRoute[], winner: number, hostname: string, pathname: string, method: string, asked: string): MatchResult["tried"] {
+  const upper = asked.toUpperCase();
+  const note = upper === "HEAD" ? " (HEAD is matched as GET)" : "";
   return routes.slice(0, winner < 0 ? routes.length : winner + 1).map((route) => {
     const m = route.match;
     switch (mismatch(route, hostname, pathname, method)) {
@@ -49,7 +56,7 @@ function triedList(routes: readonly CompiledRoute[], winner: number, hostname: s
       case "path":
         return { name: route.name, matched: false, reason: `path ${pathname} does not match ${m.path}` };
       case "method":
-        return { name: route.name, matched: false, reason: `method ${upper} not in ${m.methods!.join(", ")}` };
+        return { name: route.name, matched: false, reason: `method ${upper} not in ${m.methods!.join(", ")}${note}` };
     }
   });
 }

@@ -7,7 +7,8 @@ import {
   bool, checkObject, cookieGlob, cookieName, headerName, integer, isObject, methodName, oneOf,
   positiveSeconds, queryGlob, seconds, stringList, type Checker, type ItemTest,
 } from "./check";
-import { MAX_COOL_OFF_MS } from "../policy/origin-health";
+import { HEALTH_COUNTS, MAX_COOL_OFF_MS, type HealthCount } from "../policy/origin-health";
+import { MAX_TAG_LENGTH, tagProblem } from "../policy/tags";
 import { at, jsonType } from "./report";
 import type { BypassConditions, CountryGroups, KeySettings, KvSettings, OriginHealthSettings, RouteSettings, SizeSettings, TtlSettings } from "./types";
 
@@ -162,32 +163,44 @@ const bypass: Checker = (value, path, report) => {
   checkObject(value, path, report, BYPASS_SHAPE, { what: "the bypass conditions" });
 };
 
-const tagName: ItemTest = (s) =>
-  /^[^\s,]+$/.test(s) ? null : [`${JSON.stringify(s)} is not a valid tag`, "tags are non-empty and hold no spaces or commas"];
+const TAG_HINT = `tags are 1 to ${MAX_TAG_LENGTH} visible ASCII characters, without spaces or commas (as Cloudflare's Cache-Tag takes them)`;
+
+/** What policy/tags.ts calls a tag: route tags go into the entry's headers, where nothing else fits. */
+const tagName: ItemTest = (s) => {
+  const problem = tagProblem(s);
+  if (problem === null) return null;
+  if (problem.kind === "too-long") return [`a tag is at most ${MAX_TAG_LENGTH} characters, got ${s.length}`, `${TAG_HINT}; shorten it`];
+  if (problem.kind === "not-ascii") return [`${JSON.stringify(s)} is not a valid tag: ${JSON.stringify(problem.char)} is not visible ASCII`, `${TAG_HINT}; spell it in ASCII`];
+  return [`${JSON.stringify(s)} is not a valid tag`, "tags are non-empty and hold no spaces or commas"];
+};
 
 const originMode = oneOf(["respect", "override", "fallback"], (v) =>
   typeof v === "string" && /^https?:/i.test(v) ? 'the origin URL is set once, as "origin" at the top of the file; here "origin" is the mode' : undefined,
 );
 
-/** The cool-off doubles up to this while the origin stays down (README "Origin health"). */
+/** The cool-off doubles up to this while the origin stays down (docs/origin-health.md). */
 export const MAX_COOL_OFF_SECONDS = MAX_COOL_OFF_MS / 1000;
 
 export const ORIGIN_HEALTH_SHAPE: ShapeOf<OriginHealthSettings> = {
   failures: (v, p, r) => {
     integer(1)(v, p, r);
-    if (typeof v === "number" && v > 1000) r.error(p, `at most 1000 consecutive failures, got ${v}`, "the default is 5; a few failures in a row already mean the origin is down");
+    if (typeof v === "number" && v > 1000) r.error(p, `at most 1000 failures, got ${v}`, "the default is 5; a few connection failures with no answer between them already mean the origin is down");
   },
   coolOff: (v, p, r) => {
     positiveSeconds(v, p, r);
     if (typeof v === "number" && v > MAX_COOL_OFF_SECONDS) r.error(p, `at most ${MAX_COOL_OFF_SECONDS} seconds, got ${v}`, `the cool-off doubles up to ${MAX_COOL_OFF_SECONDS} s while the origin stays down; start lower, e.g. 30`);
   },
+  count: stringList((s) =>
+    HEALTH_COUNTS.includes(s as HealthCount) ? null
+    : [`${JSON.stringify(s)} is not something origin health can count`, `use "timeout" (no response headers within originTimeout) or "5xx" (an error answer); a connection failure always counts`],
+  ),
 };
 
 const originHealth: Checker = (value, path, report) => {
   if (value === false) return;
   checkObject(value, path, report, ORIGIN_HEALTH_SHAPE, {
     what: "false or the origin health settings",
-    wrongTypeHint: () => 'write { "failures": 5, "coolOff": 30 } (the defaults; either may be left out), or false to turn it off',
+    wrongTypeHint: () => 'write { "failures": 5, "coolOff": 30 } (the defaults; any field may be left out), or false to turn it off',
   });
 };
 
@@ -224,6 +237,7 @@ export const SETTINGS_SHAPE: ShapeOf<RouteSettings> = {
   clientCacheControl: oneOf(["ignore", "honor"]),
   stripSetCookie: bool,
   cacheAuthorized: bool,
+  storePostAnswers: bool,
   originTimeout: positiveSeconds,
   maxVariants: integer(1),
   maxObjectSize: (v, p, r) => checkObject(v, p, r, SIZE_SHAPE, { what: "the size limits per tier", wrongTypeHint: () => 'write { "edge": 52428800 } (bytes)' }),

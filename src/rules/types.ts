@@ -4,11 +4,12 @@
  * every field filled from the defaults, patterns compiled). Parsing turns the first
  * into the second once per isolate; nothing downstream ever looks at the raw file.
  */
+import type { HealthCount, HealthSetting } from "../policy/origin-health";
 import type { ComponentTest } from "./pattern-test";
 
 export const RULES_VERSION = 1;
 
-/** How the origin's caching headers meet the rule's TTLs (see README, "origin"). */
+/** How the origin's caching headers meet the rule's TTLs (docs/reference/rules.md, "origin"). */
 export type OriginMode = "respect" | "override" | "fallback";
 
 /** Client `Cache-Control: no-cache` / `max-age=0` / `Pragma`: a cache-busting lever, ignored unless a rule honours it. */
@@ -80,8 +81,17 @@ export interface RouteSettings {
   clientCacheControl?: ClientCacheControl;
   /** Store responses that carry Set-Cookie after removing it (opt-in, risky). */
   stripSetCookie?: boolean;
-  /** Store answers to requests with Authorization even without public/s-maxage (opt-in, risky). */
+  /**
+   * Do not bypass requests with Authorization: look them up, and store an answer to one
+   * only when the origin marks it shared (public, s-maxage or must-revalidate; RFC 9111
+   * §3.5). Opt-in, risky.
+   */
   cacheAuthorized?: boolean;
+  /**
+   * Store a POST answer for later GETs of its URL when it has explicit freshness and
+   * a Content-Location equal to the request URI (RFC 9110 §9.3.3, RFC 9111 §4). Opt-in.
+   */
+  storePostAnswers?: boolean;
   /** Seconds to wait for the origin's response headers. */
   originTimeout?: number;
   /** Most variants (Vary) kept per URL; past it, pass through. */
@@ -97,7 +107,7 @@ export interface RouteSettings {
   log?: LogSetting;
   /** Misses go through the origin shield: one origin fetch per key for the whole site. */
   shield?: boolean;
-  /** When an isolate treats the origin as down (README "Origin health"); false = never. */
+  /** When an isolate treats the origin as down (docs/origin-health.md); false = never. */
   originHealth?: false | OriginHealthSettings;
   /** A response header naming the origin's build: a new value makes older builds' entries stale; false = none. */
   buildHeader?: string | false;
@@ -105,10 +115,12 @@ export interface RouteSettings {
 }
 
 export interface OriginHealthSettings {
-  /** Consecutive failures (connection error, timeout, 5xx) that make the origin down. */
+  /** Failures of the origin (it could not be reached) that make it down, each newer than its latest answer. */
   failures?: number;
   /** Seconds the origin stays down before one probe; doubles (to 300) while it stays down. */
   coolOff?: number;
+  /** What else counts as a failure on this route: "timeout" (no headers within originTimeout), "5xx" (an error answer). */
+  count?: HealthCount[];
 }
 
 export interface KvSettings {
@@ -203,6 +215,7 @@ export interface CompiledRoute {
   clientCacheControl: ClientCacheControl;
   stripSetCookie: boolean;
   cacheAuthorized: boolean;
+  storePostAnswers: boolean;
   /** Milliseconds. */
   originTimeoutMs: number;
   maxVariants: number;
@@ -214,8 +227,8 @@ export interface CompiledRoute {
   debug: boolean;
   log: LogSetting;
   shield: boolean;
-  /** null = off. */
-  originHealth: { failures: number; coolOffMs: number } | null;
+  /** null = off; `count` only when the route counts more than connection failures. */
+  originHealth: HealthSetting | null;
   /** Normalized like `origin`; null = none. */
   fallbackOrigin: string | null;
   /** Lower-cased header name; null = none. */

@@ -70,7 +70,7 @@ export const ROUTE_SHAPE: ShapeOf<RouteRule> = {
 };
 
 // Settings that only matter when a response is cached; `bypass: true` makes them moot.
-const CACHING_FIELDS = ["ttl", "status", "origin", "staleWhileRevalidate", "staleIfError", "heuristic", "clientCacheControl", "stripSetCookie", "cacheAuthorized", "maxVariants", "maxObjectSize", "key", "tags", "originHealth", "buildHeader", "kv", "fallbackOrigin"] as const;
+const CACHING_FIELDS = ["ttl", "status", "origin", "staleWhileRevalidate", "staleIfError", "heuristic", "clientCacheControl", "stripSetCookie", "cacheAuthorized", "maxVariants", "maxObjectSize", "key", "tags", "originHealth", "buildHeader", "kv", "fallbackOrigin", "storePostAnswers"] as const;
 
 const route = (value: unknown, path: string, report: Report): void => {
   const isRoute = checkObject(value, path, report, ROUTE_SHAPE, {

@@ -4,11 +4,11 @@
  * request goes on exactly as without a shield, and the failure is logged once.
  */
 import { answerWithin, type Clock } from "../clock";
-import { SHIELD_GENERATION, SHIELD_ORIGIN, SHIELD_REJECT, SHIELD_ROLE, SHIELD_SENT, SHIELD_TIMEOUT } from "./protocol";
+import type { AskedFor, ShieldQuestion, ShieldReply } from "./protocol";
 
-/** What the Worker holds of a shield: its fetch (tests wrap it to inject faults, as with wrapKv). */
+/** What the Worker holds of a shield: its RPC method (tests wrap it to inject faults, as with wrapKv). */
 export interface ShieldStub {
-  fetch(request: Request): Promise<Response>;
+  ask(question: ShieldQuestion): Promise<ShieldReply>;
 }
 export type ShieldWrapper = (stub: ShieldStub) => ShieldStub;
 
@@ -27,12 +27,13 @@ export interface ShieldAsk {
 
 /**
  * `sentAt`: when the origin was asked for this answer (the flight's first caller; never
- * later than ours); `generation`: its flight; `held`: kept by the shield after its flight.
+ * later than ours); `generation`: its flight; `held`: kept by the shield after its flight;
+ * `askedFor`: what the store verdict reads of the request it was fetched for.
  */
 export type ShieldClient = (
   key: string,
   ask: ShieldAsk,
-) => Promise<{ res: Response; role: ShieldRole; sentAt: number; generation: number; held: boolean } | null>;
+) => Promise<{ res: Response; role: ShieldRole; sentAt: number; generation: number; held: boolean; askedFor: AskedFor } | null>;
 
 export function createShieldClient(options: {
   namespace: DurableObjectNamespace<import("./object").Shield>;
@@ -40,34 +41,32 @@ export function createShieldClient(options: {
   clock: Clock;
   log(line: Record<string, unknown>): void;
 }): ShieldClient {
+  const unavailable = (error: string) => options.log({ msg: "shield-unavailable", fallback: "origin", error });
   return async (key, ask) => {
-    const headers = new Headers(ask.headers);
-    headers.set(SHIELD_ORIGIN, ask.url.href);
-    headers.set(SHIELD_TIMEOUT, String(ask.timeoutMs));
-    headers.set(SHIELD_SENT, String(ask.sentAt));
-    if (ask.reject !== undefined) headers.set(SHIELD_REJECT, String(ask.reject));
-    let res: Response | null;
+    const question: ShieldQuestion = { origin: ask.url.href, headers: [...ask.headers], timeoutMs: ask.timeoutMs, sentAt: ask.sentAt };
+    if (ask.reject !== undefined) question.reject = ask.reject;
+    let asked: Promise<ShieldReply> | undefined;
+    let reply: ShieldReply;
+    let res: Response;
     try {
       const raw = options.namespace.get(options.namespace.idFromName(key)) as unknown as ShieldStub;
       const stub = options.wrap ? options.wrap(raw) : raw;
-      res = await answerWithin(options.clock, ask.timeoutMs, stub.fetch(new Request("https://shield/", { headers })));
+      asked = stub.ask(question);
+      reply = await answerWithin(options.clock, ask.timeoutMs, asked);
+      if ("refused" in reply) {
+        if (reply.refused !== "unshared") unavailable(reply.refused);
+        return null;
+      }
+      // The origin's bytes as it sent them: an encoded body is neither decoded nor encoded again.
+      res = new Response(reply.body, { status: reply.status, statusText: reply.statusText, headers: reply.headers, encodeBody: "manual" });
     } catch (err) {
-      options.log({ msg: "shield-unavailable", fallback: "origin", error: err instanceof Error ? err.message : String(err) });
+      // An answer we cannot use, or one that comes after we gave up, is not read: release its body.
+      void asked?.then((late) => ("body" in late ? late.body?.cancel() : undefined)).catch(() => {});
+      unavailable(err instanceof Error ? err.message : String(err));
       return null;
     }
-    const said = res.headers.get(SHIELD_ROLE);
-    const held = said === "held";
-    const role = held ? "follower" : said;
-    if (role === "leader" || role === "follower" || (role === "pass" && res.status !== 204)) {
-      const clean = new Headers(res.headers);
-      const flightSent = Number(clean.get(SHIELD_SENT));
-      const generation = Number(clean.get(SHIELD_GENERATION)) || 0;
-      for (const name of [SHIELD_ROLE, SHIELD_SENT, SHIELD_GENERATION]) clean.delete(name);
-      const sentAt = Number.isFinite(flightSent) && flightSent > 0 ? Math.min(flightSent, ask.sentAt) : ask.sentAt;
-      return { res: new Response(res.body, { status: res.status, statusText: res.statusText, headers: clean }), role, sentAt, generation, held };
-    }
-    await res.body?.cancel();
-    if (role === "overloaded" || role === "error") options.log({ msg: "shield-unavailable", fallback: "origin", error: role });
-    return null;
+    const sentAt = Number.isFinite(reply.sentAt) && reply.sentAt > 0 ? Math.min(reply.sentAt, ask.sentAt) : ask.sentAt;
+    const role = reply.role === "held" ? "follower" : reply.role;
+    return { res, role, sentAt, generation: reply.generation, held: reply.role === "held", askedFor: reply.askedFor };
   };
 }

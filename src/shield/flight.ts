@@ -1,19 +1,23 @@
 /**
  * One origin fetch shared by every request the shield holds for a key. The first
- * request starts it; the others join while it runs. Shared only when the answer
- * may be shared: a response that must not be stored for others (no-store, private,
- * Set-Cookie, Vary) or that declares a body over `SHIELD_MAX_BODY` goes to the
- * request that started it alone, and the others are told to fetch it themselves.
+ * request starts it; the others join while it runs. Whether a waiter may take the
+ * answer is the store verdict, computed by that waiter for its own request and the
+ * one the answer was fetched for (src/pipeline/store.ts `usable`): the shield does
+ * not judge storability. It keeps to itself only what no waiter could use whatever
+ * its verdict: a Set-Cookie (one client's, even where the entry may be stored
+ * without it), a Vary (the key does not cover it), a 206 or 101, and a body
+ * declared over `SHIELD_MAX_BODY`; those go to the request that started the flight
+ * alone, and the others are told to fetch for themselves.
  * A shared body is kept in memory while it streams (at most `SHIELD_MAX_BODY`) and
  * replayed to each waiter from its first byte; an origin error mid-body reaches
  * every waiter as an error, never as a short body that looks complete.
  */
-import { parseDirectives } from "../policy/cache-control";
+import type { AskedFor } from "./protocol";
 
 /** Bodies larger than this pass straight through (and are never held in the shield's memory). */
 export const SHIELD_MAX_BODY = 25 * 1024 * 1024;
 
-export type Head = { shared: true; status: number; headers: Headers; length: number | null } | { shared: false; res: Response };
+export type Head = { shared: true; status: number; statusText: string; headers: Headers; length: number | null } | { shared: false; res: Response };
 
 export class Flight {
   readonly head: Promise<Head>;
@@ -31,8 +35,9 @@ export class Flight {
   /**
    * @param sentAt when the first caller sent its request (its clock): the answer's request time for every waiter.
    * @param generation which of the key's flights this is (see src/shield/object.ts).
+   * @param askedFor what the store verdict reads of the first caller's request.
    */
-  constructor(answer: Promise<Response>, readonly sentAt: number, readonly generation: number, onSettled: () => void) {
+  constructor(answer: Promise<Response>, readonly sentAt: number, readonly generation: number, readonly askedFor: AskedFor, onSettled: () => void) {
     this.changed = this.nextChange();
     this.complete = new Promise((resolve) => (this.settle = resolve));
     this.head = answer.then((res) => this.open(res, onSettled));
@@ -63,7 +68,7 @@ export class Flight {
       return { shared: false, res };
     }
     void this.pump(res.body, onSettled);
-    return { shared: true, status: res.status, headers: new Headers(res.headers), length };
+    return { shared: true, status: res.status, statusText: res.statusText, headers: new Headers(res.headers), length };
   }
 
   private async pump(body: ReadableStream<Uint8Array> | null, onSettled: () => void): Promise<void> {
@@ -98,10 +103,9 @@ export class Flight {
   }
 }
 
-/** Whether one answer may go to every waiter (RFC 9111 §3, §5.2.2.7; §4.1 for Vary, which the key does not cover). */
+/** Whether waiters other than the first may be offered the answer at all (their store verdicts decide the rest). */
 function shareable(res: Response, length: number | null): boolean {
-  const cc = parseDirectives(res.headers.get("cache-control"));
-  if (cc.has("no-store") || cc.has("private")) return false;
+  // §4.1: a Vary answer is one variant, and the shield's key does not select on it.
   if (res.headers.has("set-cookie") || res.headers.has("vary")) return false;
   if (res.status === 206 || res.status === 101) return false;
   return length === null || (Number.isFinite(length) && length <= SHIELD_MAX_BODY);

@@ -1,22 +1,59 @@
 /**
- * What a Worker and the shield say to each other over the Durable Object's fetch:
- * the request carries the origin URL and the forwarded headers; the answer is the
- * origin's (status, headers, streamed body) plus one header that says what the
- * shield did.
+ * What a Worker and the shield say to each other: the argument and the value of one
+ * RPC method, `Shield.ask`. None of it travels in a header, so nothing a client
+ * sends can stand for any part of it (ARCHITECTURE.md, invariant 4).
  */
-export const SHIELD_ORIGIN = "x-edge-cache-shield-origin";
-export const SHIELD_TIMEOUT = "x-edge-cache-shield-timeout";
+
+/** One Worker's request to the shield of a key. */
+export interface ShieldQuestion {
+  /** The origin URL to fetch. */
+  origin: string;
+  /** The origin request's headers (policy/forwarding `originRequestHeaders`). */
+  headers: [string, string][];
+  /** How long to wait for the origin's response headers, ms. */
+  timeoutMs: number;
+  /** When the caller sends it (its clock, ms). */
+  sentAt: number;
+  /** The generation of an answer this caller could not use: nothing of it, or older, is given again. */
+  reject?: number;
+}
+
 /**
- * On the request: when the caller sent it (its clock, ms). On the answer: when the
- * flight's first caller did. A caller that joins a running flight gets an answer the
- * origin was asked for earlier, and must date it so (purge cut-offs, RFC 9111 §4.2.3).
+ * What the store verdict reads of the request an answer was fetched for (RFC 9111
+ * §3.5 Authorization, §5.2.1.5 its no-store): a caller takes another request's
+ * answer only when the verdict allows storing it for that request too. The facts,
+ * never the credentials themselves.
  */
-export const SHIELD_SENT = "x-edge-cache-shield-sent";
-/** On the answer: which flight of the key it came from (a number that only grows). */
-export const SHIELD_GENERATION = "x-edge-cache-shield-generation";
-/** On the request: the generation the caller found unusable; the shield answers from a newer one. */
-export const SHIELD_REJECT = "x-edge-cache-shield-reject";
-/** On the answer: "leader", "follower", "held" (a follower's answer from after its flight) (store in every tier), "follower" (another caller stores KV), "pass", "overloaded", "error". */
-export const SHIELD_ROLE = "x-edge-cache-shield";
+export interface AskedFor {
+  authorized: boolean;
+  cacheControl: string | null;
+}
+
+/**
+ * An answer: "leader" (this caller's flight: it stores in every tier), "follower"
+ * (another caller's flight) or "held" (kept after its flight), both of which leave
+ * KV to the leader, or "pass" (this caller's own answer, shared with nobody).
+ * `sentAt` is when the flight's first caller sent its request (its clock);
+ * `generation` names the flight.
+ */
+export interface ShieldAnswer {
+  role: "leader" | "follower" | "held" | "pass";
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  /** The origin's bytes as it sent them (no encoding undone or applied). */
+  body: ReadableStream<Uint8Array> | null;
+  sentAt: number;
+  generation: number;
+  askedFor: AskedFor;
+}
+
+/** No answer: "unshared" (the flight's answer is its leader's alone), "overloaded", "error" (the origin could not be reached). */
+export interface ShieldRefusal {
+  refused: "unshared" | "overloaded" | "error";
+}
+
+export type ShieldReply = ShieldAnswer | ShieldRefusal;
+
 /** Most requests one key's shield holds at once; past it, callers fetch for themselves. */
 export const SHIELD_MAX_WAITERS = 1_000;

@@ -8,6 +8,8 @@
  * headers that select the variant (RFC 9111 §4.1); variants live at secondary keys.
  */
 import type { Lifetimes } from "../policy/freshness";
+import type { PieceMark } from "../policy/partial";
+import type { VariantMark } from "../policy/vary";
 
 export const ENTRY_VERSION = 1;
 
@@ -47,11 +49,33 @@ export interface VaryMeta extends MetaBase {
    * an older index can never be found again, in any tier or data centre.
    */
   epoch: number;
-  /** Variants stored under this epoch (approximate under concurrency): the cap's counter. */
+  /** How many variants `marks` lists: all that code written before the list reads (it counted stores). */
   variants: number;
+  /**
+   * The distinct variants stored under this epoch, at most the route's `maxVariants`
+   * live ones (policy/vary `admitVariant`). Absent in indexes written before it: such
+   * an index reads as listing none, and its variants are listed as they are stored again.
+   */
+  marks?: VariantMark[];
 }
 
-export type EntryMeta = ResponseMeta | VaryMeta;
+/**
+ * The set of byte ranges kept of a URL (RFC 9111 §3.3, §3.4; policy/partial.ts), at
+ * its own key beside the primary one (pipeline/partial.ts). Each piece is a `response`
+ * entry (status 206) at a key naming the validator and its range. Code that does not
+ * know this kind reads it as a miss (`checkMeta`), so it needed no version change.
+ * Its `requestedAt` is the oldest piece's: a purge since then covers the whole set.
+ */
+export interface PartialMeta extends MetaBase {
+  kind: "partial";
+  /** The strong validator every piece shares (policy/partial `strongValidator`). */
+  validator: string;
+  /** The representation's length in bytes (Content-Range's complete length). */
+  length: number;
+  pieces: PieceMark[];
+}
+
+export type EntryMeta = ResponseMeta | VaryMeta | PartialMeta;
 
 export interface StoredEntry {
   meta: EntryMeta;
@@ -70,9 +94,18 @@ export function checkMeta(value: unknown, key: string): EntryMeta | null {
       : null;
   }
   if (m.kind === "vary") {
-    return Array.isArray(m.vary) && typeof m.epoch === "number" && typeof m.variants === "number" ? (m as VaryMeta) : null;
+    const marksOk = m.marks === undefined || (Array.isArray(m.marks) && m.marks.every(isMark));
+    return Array.isArray(m.vary) && typeof m.epoch === "number" && typeof m.variants === "number" && marksOk ? (m as VaryMeta) : null;
+  }
+  if (m.kind === "partial") {
+    const piecesOk = Array.isArray(m.pieces) && m.pieces.every((p) => Array.isArray(p) && p.length === 3 && p.every((n) => typeof n === "number"));
+    return typeof m.validator === "string" && typeof m.length === "number" && piecesOk ? (m as PartialMeta) : null;
   }
   return null;
+}
+
+function isMark(m: unknown): m is VariantMark {
+  return Array.isArray(m) && m.length === 2 && typeof m[0] === "string" && typeof m[1] === "number";
 }
 
 // ---- the KV envelope: 4-byte big-endian length, metadata JSON, then the body ----

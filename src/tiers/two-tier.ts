@@ -7,7 +7,7 @@ import { byteLimit } from "../http/byte-limit";
 import { teeBody } from "../http/tee";
 import { hashKey } from "../policy/cache-key";
 import { retentionSeconds } from "../policy/freshness";
-import { variantKey } from "../policy/vary";
+import { indexSeconds, variantKey } from "../policy/vary";
 import type { EntryMeta, ResponseMeta, VaryMeta } from "./entry";
 import type { StorageKey, Tier, TierName } from "./tier";
 
@@ -45,6 +45,14 @@ function remainingRetention(meta: ResponseMeta, now: number): number {
   return retentionSeconds(meta.lifetimes) - (now - meta.storedAt) / 1000;
 }
 
+/**
+ * Seconds to keep a Vary index written beside an entry kept `seconds`: until its
+ * last variant's mark ends (policy/vary), so it outlives every variant it lists.
+ */
+function indexRetention(index: VaryMeta, seconds: number, now: number): number {
+  return Math.max(seconds, indexSeconds(index.marks ?? [], now / 1000));
+}
+
 /** What one tier holds for a request: the response, and the Vary index it was found through (if any). */
 interface TierLookup {
   found: Found | null;
@@ -59,6 +67,11 @@ async function lookupIn(tier: Tier, primary: StorageKey, requestHeaders: Selecti
   if (!first) return { found: null, index: null };
   if (first.meta.kind === "response") {
     return { found: { meta: first.meta, body: first.body, tier: tier.name, at: primary, vary: null }, index: null };
+  }
+  // Only a Vary index is followed; a set of pieces lives at its own key (pipeline/partial.ts), never here.
+  if (first.meta.kind !== "vary") {
+    await first.body?.cancel();
+    return { found: null, index: null };
   }
   const index = first.meta;
   const headers = typeof requestHeaders === "function" ? requestHeaders() : requestHeaders;
@@ -113,7 +126,7 @@ export async function lookup(tiers: Tiers, primary: StorageKey, requestHeaders: 
   const { branches: [forClient, forEdge], whole } = teeBody(hit.body, hit.meta.size);
   opts.background(
     (async () => {
-      if (hit.vary) await tiers.edge.put(primary, hit.vary, null, retention);
+      if (hit.vary) await tiers.edge.put(primary, hit.vary, null, indexRetention(hit.vary, retention, opts.now));
       const kept = await putEdge(tiers.edge, hit.at, hit.meta, forEdge, retention, maxBytes);
       if (kept && !(await whole)) await tiers.edge.delete(hit.at);
     })(),
@@ -158,8 +171,9 @@ export interface StorePlan {
 }
 
 /**
- * Writes one entry (and its Vary index) into the planned tiers, streaming one body
- * into each. Resolves with the tiers that accepted the whole body.
+ * Writes one entry (and its Vary index, when given: the store step leaves out an
+ * index that would not change) into the planned tiers, streaming one body into
+ * each. Resolves with the tiers that accepted the whole body.
  */
 export async function storeEntry(
   tiers: Tiers,
@@ -169,6 +183,8 @@ export async function storeEntry(
   at: StorageKey,
   meta: EntryMeta,
   body: ReadableStream<Uint8Array> | null,
+  /** Told as each tier finishes holding the entry (its Vary index included), before the others. */
+  kept?: (tier: TierName) => void,
 ): Promise<TierName[]> {
   const targets = ([["edge", plan.edge], ["kv", plan.kv]] as const).filter(([, s]) => s > 0);
   if (targets.length === 0) {
@@ -191,7 +207,8 @@ export async function storeEntry(
       const body = bodies[i] ?? null;
       // The variant first: an index that points at nothing is a wasted lookup.
       const ok = name === "edge" ? await putEdge(tier, at, meta, body, seconds, plan.edgeMaxBytes) : await tier.put(at, meta, body, seconds);
-      if (ok && vary) await tier.put(primary, vary, null, seconds);
+      if (ok && vary) await tier.put(primary, vary, null, indexRetention(vary, seconds, vary.storedAt));
+      if (ok) kept?.(name);
       return ok ? name : null;
     }),
   );

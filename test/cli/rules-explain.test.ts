@@ -47,7 +47,7 @@ describe("edge-cache rules explain", () => {
         "stale    while revalidating 0 s, on origin error 0 s",
         "tiers    edge, kv",
         "tags     html",
-        "health   down after 5 failures in a row for 30 s (doubling to 300 s): stale served at once, else 503",
+        "health   down after 5 failures (connection failures) with no later request answered, for 30 s (doubling to 300 s): stale served at once, else 503",
         "origin   https://origin.example.com/blog/x?a=1&b=2",
         "",
       ].join("\n"),
@@ -87,7 +87,7 @@ describe("edge-cache rules explain", () => {
     expect(pages).toContain(
       [
         "kv       written on request 2 within the answer's lifetime in one isolate (kv.minHits)",
-        "health   down after 3 failures in a row for 10 s (doubling to 300 s): stale served at once, else 503; meanwhile https://backup.example.com is asked",
+        "health   down after 3 failures (connection failures) with no later request answered, for 10 s (doubling to 300 s): stale served at once, else 503; meanwhile https://backup.example.com is asked",
         "build    entries of an older x-build-id than the origin's latest are stale",
       ].join("\n"),
     );

@@ -17,6 +17,11 @@ const OUTPUT = path.join(ROOT, "test-results", "dashboard");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
+/** Everything the page's origin keeps where another page of the site could read it. */
+const storage = (page: Page) =>
+  page.evaluate(() => ({ session: Object.keys(sessionStorage), local: Object.keys(localStorage), cookie: document.cookie }));
+const NOTHING_STORED = { session: [], local: [], cookie: "" };
+
 async function get(url: string, headers: Record<string, string> = {}) {
   const res = await fetch(url, { headers });
   await res.arrayBuffer();
@@ -40,7 +45,8 @@ describe("the dashboard in Chromium", () => {
     profile = await mkdtemp(path.join(os.tmpdir(), "edge-cache-chromium-"));
     browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1200, height: 1400 } });
     page = browser.pages()[0] ?? (await browser.newPage());
-    page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+    // The browser's own favicon request is no page's error (the demo site has none).
+    page.on("console", (m) => m.type() === "error" && !m.location().url.endsWith("/favicon.ico") && consoleErrors.push(m.text()));
     page.on("pageerror", (e) => consoleErrors.push(e.message));
   });
   afterAll(async () => {
@@ -49,11 +55,12 @@ describe("the dashboard in Chromium", () => {
     if (profile) await rm(profile, { recursive: true, force: true });
   });
 
-  it("loads without console errors, takes the token from the fragment and hides it", async () => {
+  it("loads without console errors, takes the token from the fragment, hides it, and keeps it in no storage", async () => {
     await page.goto(`${base}/.edge-cache/#token=${TOKEN}`);
     await page.waitForFunction(() => document.getElementById("status")?.textContent?.startsWith("Updated"));
     expect(page.url()).toBe(`${base}/.edge-cache/`);
-    expect(await page.evaluate(() => sessionStorage.getItem("edge-cache-token"))).toBe(TOKEN);
+    expect(await storage(page)).toEqual(NOTHING_STORED);
+    expect(await browser!.cookies()).toEqual([]);
     expect(await page.locator("#rules-routes li").allTextContents()).toEqual(["assets", "api", "slow", "pages"]);
     expect(consoleErrors).toEqual([]);
   });
@@ -105,6 +112,24 @@ describe("the dashboard in Chromium", () => {
     await page.click("#try-form button[type=submit]");
     await page.waitForFunction(() => /invalid/.test(document.getElementById("try-result")?.textContent ?? ""));
     expect(consoleErrors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+  });
+
+  it("a site page opened in the same tab finds no token; back on the dashboard it is typed again, and still not stored", async () => {
+    // What a third-party tag or an XSS on any page of the site could read.
+    await page.goto(`${base}/blog/hello?${RUN}`);
+    expect(await storage(page)).toEqual(NOTHING_STORED);
+    expect(await browser!.cookies()).toEqual([]);
+    // The demo page's own errors are not the dashboard's.
+    const before = consoleErrors.length;
+    await page.goto(`${base}/.edge-cache/`);
+    await page.waitForFunction(() => document.getElementById("status")?.textContent === "Enter the admin token to see the statistics.");
+    await page.fill("#token", TOKEN);
+    await page.click("#token-form button[type=submit]");
+    await page.waitForFunction(() => document.getElementById("status")?.textContent?.startsWith("Updated"));
+    expect(await page.inputValue("#token")).toBe("");
+    expect(await storage(page)).toEqual(NOTHING_STORED);
+    expect(await browser!.cookies()).toEqual([]);
+    expect(consoleErrors.slice(before)).toEqual([]);
   });
 
   it("writes a screenshot to the test's output folder", async () => {

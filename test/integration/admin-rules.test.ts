@@ -137,7 +137,7 @@ describe("rules hot reload through the admin API", () => {
     expect(res.status).toBe(503);
     expect(res.json).toMatchObject({ error: "rules-not-stored" });
     expect((await h.admin("GET", "rules")).json).toMatchObject({ source: "bundled", coordinator: null, isolates: null });
-    expect(h.logs.filter((l) => l.msg === "coordinator-unavailable").map((l) => l.part).sort()).toEqual(["rules", "rules-upload"]);
+    expect(h.logs.filter((l) => l.msg === "coordinator-unavailable").map((l) => l.part).sort()).toEqual(["rules-upload", "state"]);
   });
 
   it("DELETE records a removal: the bundled rules serve again, and the old KV copy is gone", async () => {

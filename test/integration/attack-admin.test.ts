@@ -100,3 +100,62 @@ describe("failed admin authentications are rate limited per client address", () 
     expect(h.adminLogs().filter((l) => l.result === "throttled")).toHaveLength(1);
   });
 });
+
+describe("one failed-login throttle for every way a token is presented (issue 21, item 9)", () => {
+  const PURGE_TOKEN = "cms-purge-token-0123456789abcdefghij";
+  const path = "/throttled/page";
+  const purgeFrom = (h: ReturnType<typeof adminHarness>, ip: string, headers: Record<string, string>) =>
+    h.request(path, { method: "PURGE", headers: { "cf-connecting-ip": ip, ...headers } });
+  const adminFrom = (h: ReturnType<typeof adminHarness>, ip: string, token: string) =>
+    h.request("/.edge-cache/rules", { headers: { "cf-connecting-ip": ip, authorization: `Bearer ${token}` } });
+
+  it("PURGE guesses (Bearer and X-Purge-Token) are throttled, and count against the admin API too", async () => {
+    const h = adminHarness({ env: { PURGE_TOKEN } });
+    const ip = "203.0.113.50";
+    for (let i = 0; i < 10; i++) expect((await purgeFrom(h, ip, { authorization: `Bearer guess-${i}` })).status).toBe(401);
+    for (let i = 0; i < 10; i++) expect((await purgeFrom(h, ip, { "x-purge-token": `guess-${i}` })).status).toBe(401);
+    const blocked = await purgeFrom(h, ip, { "x-purge-token": PURGE_TOKEN });
+    expect(blocked.status).toBe(429);
+    expect(blocked.headers.get("retry-after")).toBe("60");
+    expect(JSON.parse(blocked.text)).toMatchObject({ error: "too-many-failures" });
+    // The same guesser cannot move over to the admin API...
+    expect((await adminFrom(h, ip, TOKEN)).status).toBe(429);
+    // ...while everyone else purges, and the window ends.
+    expect((await purgeFrom(h, "198.51.100.8", { "x-purge-token": PURGE_TOKEN })).status).toBe(200);
+    h.clock.advance(60);
+    expect((await purgeFrom(h, ip, { "x-purge-token": PURGE_TOKEN })).status).toBe(200);
+    expect(await origin.count(path)).toBe(0);
+  });
+
+  it("admin API guesses make PURGE answer 429 as well", async () => {
+    const h = adminHarness({ env: { PURGE_TOKEN } });
+    const ip = "203.0.113.51";
+    for (let i = 0; i < 20; i++) expect((await adminFrom(h, ip, `guess-${i}`)).status).toBe(401);
+    expect((await purgeFrom(h, ip, { authorization: `Bearer ${PURGE_TOKEN}` })).status).toBe(429);
+  });
+
+  it("an IPv6 client is counted by its /64: rotating addresses inside it does not reset the count", async () => {
+    const h = adminHarness({ env: { PURGE_TOKEN } });
+    for (let i = 0; i < 20; i++) {
+      const ip = `2001:db8:aa:bb:${(i + 1).toString(16)}::${i % 2 === 0 ? "1" : "beef"}`;
+      const res = i % 2 === 0 ? await adminFrom(h, ip, `guess-${i}`) : await purgeFrom(h, ip, { "x-purge-token": `guess-${i}` });
+      expect(res.status).toBe(401);
+    }
+    expect((await adminFrom(h, "2001:db8:aa:bb:ffff:ffff:ffff:ffff", TOKEN)).status).toBe(429);
+    expect((await adminFrom(h, "2001:0db8:00aa:00bb::", TOKEN)).status).toBe(429);
+    expect((await purgeFrom(h, "2001:db8:aa:bb::7", { "x-purge-token": PURGE_TOKEN })).status).toBe(429);
+    // The next /64 is another client.
+    expect((await adminFrom(h, "2001:db8:aa:bc::1", TOKEN)).status).toBe(200);
+    // IPv4 keeps its whole address: a neighbour is not blocked.
+    for (let i = 0; i < 20; i++) await adminFrom(h, "192.0.2.1", `guess-${i}`);
+    expect((await adminFrom(h, "192.0.2.1", TOKEN)).status).toBe(429);
+    expect((await adminFrom(h, "192.0.2.2", TOKEN)).status).toBe(200);
+  });
+
+  it("an address in PURGE_ALLOW guesses nothing, so a neighbour's failures in its /64 never lock it out of PURGE", async () => {
+    const h = adminHarness({ env: { PURGE_TOKEN, PURGE_ALLOW: "2001:db8:cc:dd::10" } });
+    for (let i = 0; i < 20; i++) await purgeFrom(h, "2001:db8:cc:dd::66", { "x-purge-token": `guess-${i}` });
+    expect((await purgeFrom(h, "2001:db8:cc:dd::66", { "x-purge-token": PURGE_TOKEN })).status).toBe(429);
+    expect((await purgeFrom(h, "2001:db8:cc:dd::10", {})).status).toBe(200);
+  });
+});

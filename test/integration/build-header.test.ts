@@ -1,5 +1,5 @@
 /**
- * `buildHeader` across locations (README "Deploys without old pages"): once an
+ * `buildHeader` across locations (docs/deploys.md): once an
  * origin answer carries a new build, entries of the routes with the header stored
  * before it are stale everywhere (a soft purge recorded by the coordinator), and
  * other routes keep theirs. Two createWorker instances stand for two locations.

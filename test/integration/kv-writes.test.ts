@@ -1,5 +1,5 @@
 /**
- * KV writes that pay (README "KV writes"): `kv.minHits` keeps one-off answers out
+ * KV writes that pay (docs/kv-writes.md): `kv.minHits` keeps one-off answers out
  * of KV, and an unchanged 304 refresh leaves the KV copy alone. KV puts are counted
  * through the createWorker `wrapKv` seam, on the real local KV.
  */

@@ -335,6 +335,19 @@ const rows: Row[] = [
     script: () => [{ headers: { expires: format(120) } }],
     steps: [{ cacheStatus: /stored; ttl=1(19|20)$/ }, { advance: 60, cacheStatus: HIT, originCount: 1 }],
   })),
+  // "a cache recipient SHOULD match the field value case-insensitively" (§4.2).
+  ...([
+    ["lower case", (s: number) => imf(s).toLowerCase()],
+    ["upper case", (s: number) => imf(s).toUpperCase()],
+    ["mixed case (Gmt)", (s: number) => imf(s).replace("GMT", "Gmt")],
+    ["lower-case RFC 850", (s: number) => rfc850(s).toLowerCase()],
+    ["upper-case asctime", (s: number) => asctime(s).toUpperCase()],
+  ] as const).map(([what, format]): Row => ({
+    name: `§4.2 an Expires in ${what} is read: dates are matched case-insensitively`,
+    settings: respect,
+    script: () => [{ headers: { expires: format(120) } }],
+    steps: [{ cacheStatus: /stored; ttl=1(19|20)$/ }, { advance: 60, cacheStatus: HIT, originCount: 1 }],
+  })),
   ...MALFORMED_DATES.map(([what, format]): Row => ({
     name: `RFC 9110 §5.6.7, RFC 9111 §5.3 an Expires with ${what} is invalid: already expired`,
     settings: respect,
@@ -427,11 +440,22 @@ const rows: Row[] = [
     ],
   })),
   // --- Age (§5.1) ---
-  {
-    name: "§5.1 an Age that is not delta-seconds makes the stored response stale",
+  // "If the field value (after discarding additional members, as per above) is invalid,
+  // the cache SHOULD ignore the field": the answer is as fresh as its max-age says.
+  ...["abc", "-5", "1.5", "old, 0", ""].map((age): Row => ({
+    name: `§5.1 an invalid Age ("${age}") is ignored: fresh for its max-age`,
     settings: respect,
-    script: [{ headers: { "cache-control": "max-age=600", age: "old, 0", etag: '"a"' } }, { status: 304, headers: { etag: '"a"' } }],
-    steps: [{ cacheStatus: /stored; ttl=0/ }, { cacheStatus: /^edge-cache; fwd=stale; fwd-status=304/, originCount: 2 }],
+    script: [{ headers: { "cache-control": "max-age=3600", age } }],
+    steps: [
+      { cacheStatus: /stored; ttl=3600/ },
+      { advance: 10, cacheStatus: "edge-cache; hit; ttl=3590; detail=edge", header: ["age", "10"], originCount: 1 },
+    ],
+  })),
+  {
+    name: "§5.1 a list-valued Age uses its first member (Age: 10, 20 counts 10)",
+    settings: respect,
+    script: [{ headers: { "cache-control": "max-age=100", age: "10, 20" } }],
+    steps: [{ cacheStatus: /stored; ttl=100/ }, { advance: 5, cacheStatus: "edge-cache; hit; ttl=85; detail=edge", header: ["age", "15"] }],
   },
   {
     name: "§5.1 with several Age lines, the first counts",
@@ -459,6 +483,18 @@ const rows: Row[] = [
       { headers: { "accept-language": "DE;q=0.50,FR ; q=0.5,en-us;q=1.0" }, body: "v1", cacheStatus: HIT, originCount: 1 },
       // The variant is chosen by q-value: another preference is another variant.
       { headers: { "accept-language": "fr, en-US;q=0.5" }, body: "v2", cacheStatus: MISS_STORED, originCount: 2 },
+    ],
+  },
+  {
+    name: "§4.1 Vary on a header we know nothing of: whitespace around its list delimiters does not make another variant",
+    settings: respect,
+    script: [{ headers: { "cache-control": "max-age=600", vary: "X-Foo" }, body: "v{n}" }],
+    steps: [
+      { headers: { "x-foo": "a, b" }, body: "v1", cacheStatus: MISS_STORED },
+      { headers: { "x-foo": "a,b" }, body: "v1", cacheStatus: HIT },
+      { headers: { "x-foo": "a ,\tb" }, body: "v1", cacheStatus: HIT, originCount: 1 },
+      // Order may mean something in a field we do not know: another variant.
+      { headers: { "x-foo": "b,a" }, body: "v2", cacheStatus: MISS_STORED, originCount: 2 },
     ],
   },
   {
@@ -545,11 +581,85 @@ const rows: Row[] = [
     ],
   },
   {
-    name: "a 206 from the origin is passed through, never stored",
+    name: "a 206 the origin sends to a request without Range is passed through, never stored",
     settings: { ttl: { edge: 600 } },
     script: [{ status: 206, headers: { "content-range": "bytes 0-1/10" }, body: "ab" }],
     steps: [{ status: 206, cacheStatus: "edge-cache; fwd=uri-miss; detail=status" }, { status: 206, originCount: 2 }],
   },
+  // --- partial content (§3.3, §3.4): the origin honours Range; more in partial-content.test.ts ---
+  {
+    name: "§3.3 a 206 for a range of a cold URL is stored; a smaller range inside it is answered from the cache",
+    settings: { ttl: { edge: 600 } },
+    script: [{ body: "0123456789abcdefghij", ranges: true, headers: { etag: '"r1"' } }],
+    steps: [
+      { headers: { range: "bytes=0-9" }, status: 206, body: "0123456789", cacheStatus: "edge-cache; fwd=uri-miss; stored; ttl=600; detail=partial" },
+      { headers: { range: "bytes=2-5" }, status: 206, body: "2345", cacheStatus: /^edge-cache; hit; ttl=\d+; detail=edge\/partial$/, header: ["content-range", "bytes 2-5/20"], originCount: 1 },
+    ],
+  },
+  {
+    name: "§3.4 206s with the same strong validator are combined, and a complete set becomes the whole entry",
+    settings: { ttl: { edge: 600 } },
+    script: [{ body: "0123456789abcdefghij", ranges: true, headers: { etag: '"r1"' } }],
+    steps: [
+      { headers: { range: "bytes=0-9" }, status: 206 },
+      { headers: { range: "bytes=10-14" }, status: 206, body: "abcde" },
+      { headers: { range: "bytes=5-12" }, status: 206, body: "56789abc", cacheStatus: /^edge-cache; hit; ttl=\d+; detail=edge\/partial$/, originCount: 2 },
+      { headers: { range: "bytes=15-" }, status: 206, body: "fghij", header: ["content-range", "bytes 15-19/20"] },
+      { status: 200, body: "0123456789abcdefghij", cacheStatus: /^edge-cache; hit; ttl=\d+; detail=edge$/, originCount: 3 },
+    ],
+  },
+  {
+    name: "§3.4 206s with different validators are never combined",
+    settings: { ttl: { edge: 600 } },
+    script: [
+      { body: "0123456789abcdefghij", ranges: true, headers: { etag: '"a"' } },
+      { body: "ABCDEFGHIJKLMNOPQRST", ranges: true, headers: { etag: '"b"' } },
+    ],
+    steps: [
+      { headers: { range: "bytes=0-9" }, body: "0123456789" },
+      { headers: { range: "bytes=10-19" }, body: "KLMNOPQRST" },
+      { headers: { range: "bytes=5-14" }, status: 206, body: "FGHIJKLMNO", cacheStatus: /^edge-cache; fwd=uri-miss; stored/, originCount: 3 },
+      { status: 200, body: "ABCDEFGHIJKLMNOPQRST", cacheStatus: /^edge-cache; fwd=uri-miss; stored/, originCount: 4 },
+    ],
+  },
+  // --- POST answers reused for GET (§4, RFC 9110 §9.3.3); the path ends in "/p", so Content-Location "p" is the request URI ---
+  {
+    name: "§4, RFC 9110 §9.3.3 a POST answer with explicit freshness and Content-Location equal to its URI is served to a later GET",
+    settings: { ...respect, storePostAnswers: true },
+    script: [{ headers: { "cache-control": "max-age=600", "content-location": "p" }, body: "posted {n}" }],
+    steps: [
+      { method: "POST", body: "posted 1", cacheStatus: "edge-cache; fwd=method; stored; ttl=600" },
+      { body: "posted 1", cacheStatus: HIT, originCount: 1 },
+      { method: "HEAD", body: "", cacheStatus: HIT, originCount: 1 },
+    ],
+  },
+  {
+    name: "§4, RFC 9110 §9.3.3 a stored POST answer replaces what a GET of the URI stored",
+    settings: { ...respect, storePostAnswers: true },
+    script: [{ headers: { "cache-control": "max-age=600", "content-location": "p" }, body: "v{n}" }],
+    steps: [
+      { body: "v1", cacheStatus: MISS_STORED },
+      { method: "POST", body: "v2", cacheStatus: /^edge-cache; fwd=method; stored/ },
+      { body: "v2", cacheStatus: HIT, originCount: 2 },
+    ],
+  },
+  ...([
+    ["on a route that does not opt in", respect, { "cache-control": "max-age=600", "content-location": "p" }, "method"],
+    ["without Content-Location", { ...respect, storePostAnswers: true }, { "cache-control": "max-age=600" }, "method"],
+    ["with a Content-Location of another URI", { ...respect, storePostAnswers: true }, { "cache-control": "max-age=600", "content-location": "q" }, "method"],
+    ["without explicit freshness (a rule's TTL is not the origin's)", { ttl: { edge: 600 }, storePostAnswers: true }, { "content-location": "p" }, "method"],
+    ["marked private", { ...respect, storePostAnswers: true }, { "cache-control": "private, max-age=600", "content-location": "p" }, "private"],
+    ["with Set-Cookie", { ...respect, storePostAnswers: true }, { "cache-control": "max-age=600", "content-location": "p", "set-cookie": "s=1" }, "set-cookie"],
+  ] as const).map(([what, settings, headers, detail]): Row => ({
+    name: `§4, RFC 9110 §9.3.3 a POST answer ${what} is not stored, and still invalidates the URI (§4.4)`,
+    settings,
+    script: [{ headers: { "cache-control": "max-age=600" }, body: "v{n}" }, { headers, body: "v{n}" }, { headers: { "cache-control": "max-age=600" }, body: "v{n}" }],
+    steps: [
+      { body: "v1", cacheStatus: MISS_STORED },
+      { method: "POST", body: "v2", cacheStatus: `edge-cache; fwd=method; detail=${detail}` },
+      { body: "v3", cacheStatus: MISS_STORED, originCount: 3 },
+    ],
+  })),
 ];
 
 describe("RFC 9111 conformance", () => {
@@ -584,6 +694,22 @@ describe("RFC 9111 conformance", () => {
     expect(first?.headers["if-none-match"]).toBeUndefined();
     expect(second?.headers["if-none-match"]).toBe('"v9"');
     expect(second?.headers["if-modified-since"]).toBe("Mon, 01 Jan 2024 00:00:00 GMT");
+  });
+
+  it("RFC 9110 §6.6.1, §13.2.2 an answer without a valid Date is stored dated when received: If-Modified-Since is evaluated against that Date", async () => {
+    const h = harness({ routes: [{ name: "all", match: { path: "/*" }, ...respect }] });
+    const path = origin.path();
+    await origin.script(path, { headers: { "cache-control": "max-age=600", date: "yesterday" } });
+    const received = new Date(h.clock.now()).toUTCString();
+    await h.get(path);
+    h.clock.advance(5);
+    const hit = await h.get(path);
+    expect(hit.cacheStatus).toMatch(HIT);
+    expect(hit.headers.get("date")).toBe(received);
+    expect((await h.get(path, { headers: { "if-modified-since": received } })).status).toBe(304);
+    const before = new Date(Date.parse(received) - 1000).toUTCString();
+    expect((await h.get(path, { headers: { "if-modified-since": before } })).status).toBe(200);
+    expect(await origin.count(path)).toBe(1);
   });
 
   it("respect mode passes extension methods and every end-to-end header through", async () => {

@@ -1,25 +1,11 @@
-import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { ShieldStub } from "../../src/shield/client";
 import { SITE } from "../support/harness";
-import { aroundShield, locations, overrideKv } from "../support/locations";
+import { aroundShield, locations, overrideKv, watchShield } from "../support/locations";
 import { origin } from "../support/origin";
 import { until } from "../support/until";
 
 const SHIELDED = { routes: [{ name: "all", match: { path: "/*" }, ttl: { edge: 600, kv: 600 }, shield: true }] };
 const MAX_AGE = { "cache-control": "max-age=600" };
-
-/** Keeps the first shield stub the locations ask (one key: one object), to count the waiters on its flight. */
-function watchShield() {
-  let shield: ShieldStub | null = null;
-  return {
-    wrapShield: () => (stub: ShieldStub) => (shield ??= stub),
-    waiters: async () =>
-      shield === null
-        ? 0
-        : runInDurableObject(shield as unknown as DurableObjectStub, (o) => (o as unknown as { flight: { waiters: number } | null }).flight?.waiters ?? 0),
-  };
-}
 
 describe("the origin shield", () => {
   it("a herd across 4 locations, 5 requests each, costs the origin one fetch", async () => {
@@ -134,7 +120,7 @@ describe("the origin shield", () => {
     const failing = aroundShield(async () => {
       throw new Error("shield down");
     });
-    const overloaded = aroundShield(async () => new Response(null, { status: 503, headers: { "x-edge-cache-shield": "overloaded" } }));
+    const overloaded = aroundShield(async () => ({ refused: "overloaded" }));
     const { sites } = locations(2, { ...SHIELDED, wrapShield: (i) => (i === 0 ? failing : overloaded) });
     for (const [i, s] of sites.entries()) {
       const path = origin.path();
@@ -154,7 +140,7 @@ describe("the origin shield", () => {
     let cuts = 1;
     const cut = aroundShield(async (call) => {
       const res = await call();
-      if (cuts-- <= 0) return res;
+      if (cuts-- <= 0 || !("body" in res)) return res;
       const reader = res.body!.getReader();
       const first = await reader.read();
       const body = new ReadableStream<Uint8Array>({
@@ -163,7 +149,7 @@ describe("the origin shield", () => {
           controller.error(new Error("shield went away"));
         },
       });
-      return new Response(body, { status: res.status, headers: res.headers });
+      return { ...res, body };
     });
     const { sites } = locations(2, { ...SHIELDED, wrapShield: (i) => (i === 0 ? cut : undefined) });
     const path = origin.path();

@@ -12,7 +12,7 @@ describe("a refresh begun before this isolate's own upload", () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     const slow = aroundCoordinator(async (method, call) => {
-      if (method !== "rulesSince" || !hold) return call();
+      if (method !== "since" || !hold) return call();
       hold = false;
       const answer = await call();
       asked = true;

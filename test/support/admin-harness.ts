@@ -23,7 +23,9 @@ export interface AdminHarnessOptions {
   /** Seams for multi-location tests (test/support/locations.ts). */
   wrapCoordinator?: WorkerOptions["wrapCoordinator"];
   wrapShield?: WorkerOptions["wrapShield"];
+  wrapStats?: WorkerOptions["wrapStats"];
   cacheName?: string;
+  location?: string;
 }
 
 export function adminHarness(options: AdminHarnessOptions = {}) {
@@ -40,7 +42,9 @@ export function adminHarness(options: AdminHarnessOptions = {}) {
     wrapCache: options.wrapCache,
     wrapCoordinator: options.wrapCoordinator,
     wrapShield: options.wrapShield,
+    wrapStats: options.wrapStats,
     cacheName: options.cacheName,
+    location: options.location,
   });
 
   const { request, start } = drive(worker, clock);

@@ -73,19 +73,20 @@ export function harness(options: HarnessOptions = {}) {
   const logs: Record<string, unknown>[] = [];
   const rules = originRules(options);
   const worker = createWorker({ clock, rules, log: (l) => logs.push(l) });
-
-  const driver = drive(worker, clock);
+  // A site of its own: the harnesses of a file share one Cache API and would otherwise share
+  // the site's coordinator and location copy, written under another harness's clock.
+  const driver = drive(worker, clock, { SITE_NAME: `harness-${crypto.randomUUID()}` });
   return { clock, logs, rules, worker, ...driver, get: driver.request };
 }
 
 /** Requests through a Worker's fetch handler, stamped with the test clock for the origin's Date. */
-export function drive(worker: ExportedHandler<WorkerEnv>, clock: TestClock) {
+export function drive(worker: ExportedHandler<WorkerEnv>, clock: TestClock, bindings: Partial<WorkerEnv> = {}) {
   function launch(path: string, init: RequestInit) {
     const headers = new Headers(init.headers);
     headers.set("x-test-now", String(clock.now()));
     const ctx = createExecutionContext();
     const url = path.startsWith("http") ? path : `${SITE}${path}`;
-    const response = worker.fetch!(new Request(url, { ...init, headers }) as never, env, ctx);
+    const response = worker.fetch!(new Request(url, { ...init, headers }) as never, { ...env, ...bindings }, ctx);
     return { response: Promise.resolve(response), done: () => waitOnExecutionContext(ctx) };
   }
 

@@ -3,7 +3,7 @@
  * process group so a test can stop npm, tsx, wrangler and workerd at once.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -14,13 +14,21 @@ export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 export interface Started {
   child: ChildProcess;
+  /** The run's own state directory (`--state`), removed by `stop`; null when the run uses the default one. */
+  state: string | null;
   output(): string;
   exited: Promise<number | null>;
 }
 
-export function npmStart(args: string[], env: NodeJS.ProcessEnv = {}): Started {
+/**
+ * `npm start -- ARGS`. Each run gets a state directory of its own in the temporary
+ * folder (removed by `stop`), so tests never share or leave local state; `defaultState`
+ * runs it on the checkout's default one (.wrangler/state/port-N).
+ */
+export function npmStart(args: string[], env: NodeJS.ProcessEnv = {}, options: { defaultState?: boolean } = {}): Started {
   let out = "";
-  const child = spawn("npm", ["start", "--", ...args], {
+  const state = options.defaultState || args.includes("--state") ? null : mkdtempSync(path.join(os.tmpdir(), "edge-cache-state-"));
+  const child = spawn("npm", ["start", "--", ...args, ...(state ? ["--state", state] : [])], {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
@@ -29,7 +37,7 @@ export function npmStart(args: string[], env: NodeJS.ProcessEnv = {}): Started {
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, output: () => out, exited };
+  return { child, state, output: () => out, exited };
 }
 
 /** Waits for the runner's banner on its output (an end-to-end test waits on a real process). */
@@ -57,18 +65,21 @@ export async function untilRunning(s: Started, timeoutMs = 90_000): Promise<void
 }
 
 export async function stop(s: Started | undefined): Promise<void> {
-  if (!s || s.child.exitCode !== null || s.child.pid === undefined) return;
-  const group = -s.child.pid;
-  process.kill(group, "SIGTERM");
-  const timer = setTimeout(() => {
-    try {
-      process.kill(group, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }, 10_000);
-  await s.exited;
-  clearTimeout(timer);
+  if (!s) return;
+  if (s.child.exitCode === null && s.child.pid !== undefined) {
+    const group = -s.child.pid;
+    process.kill(group, "SIGTERM");
+    const timer = setTimeout(() => {
+      try {
+        process.kill(group, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, 10_000);
+    await s.exited;
+    clearTimeout(timer);
+  }
+  if (s.state) await rm(s.state, { recursive: true, force: true });
 }
 
 export async function freePort(): Promise<number> {

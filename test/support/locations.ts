@@ -5,14 +5,17 @@
  * one clock. Each location may wrap its bindings (KV delays, coordinator faults).
  */
 import type { CoordinatorApi, CoordinatorWrapper } from "../../src/coordinator/client";
-import type { ShieldWrapper } from "../../src/shield/client";
+import { runInDurableObject } from "cloudflare:test";
+import type { ShieldStub, ShieldWrapper } from "../../src/shield/client";
+import type { ShieldQuestion, ShieldReply } from "../../src/shield/protocol";
 import { adminHarness, type AdminHarnessOptions } from "./admin-harness";
 import { TestClock } from "./harness";
 
-export interface LocationsOptions extends Omit<AdminHarnessOptions, "clock" | "cacheName" | "wrapKv" | "wrapCoordinator" | "wrapShield"> {
+export interface LocationsOptions extends Omit<AdminHarnessOptions, "clock" | "cacheName" | "location" | "wrapKv" | "wrapCoordinator" | "wrapShield" | "wrapStats"> {
   wrapShield?: (location: number) => AdminHarnessOptions["wrapShield"];
   wrapKv?: (kv: KVNamespace, location: number) => KVNamespace;
   wrapCoordinator?: (location: number) => AdminHarnessOptions["wrapCoordinator"];
+  wrapStats?: (location: number) => AdminHarnessOptions["wrapStats"];
 }
 
 /** `count` locations of one site; the site (its coordinator) is new for each call unless `site` is given. */
@@ -26,9 +29,11 @@ export function locations(count: number, options: LocationsOptions & { site?: st
       env: { SITE_NAME: site, ...options.env },
       clock,
       cacheName: `location-${i}-${run}`,
+      location: `location-${i}-${run}`,
       wrapKv: options.wrapKv && ((kv) => options.wrapKv!(kv, i)),
       wrapCoordinator: options.wrapCoordinator?.(i),
       wrapShield: options.wrapShield?.(i),
+      wrapStats: options.wrapStats?.(i),
     }),
   );
   return { clock, sites, site };
@@ -88,7 +93,27 @@ export function delayedKv(clock: TestClock, delayMs: number) {
     }));
 }
 
-/** A shield wrapper that runs every fetch through `around`. */
-export function aroundShield(around: (call: () => Promise<Response>) => Promise<Response>): ShieldWrapper {
-  return (stub) => ({ fetch: (request) => around(() => stub.fetch(request)) });
+/**
+ * For tests of one key (one shield object): records what each location asks it, and
+ * counts the waiters on its running flight.
+ */
+export function watchShield() {
+  let shield: ShieldStub | null = null;
+  const questions: ShieldQuestion[] = [];
+  return {
+    questions,
+    wrapShield: (): ShieldWrapper => (stub) => {
+      shield ??= stub;
+      return { ask: (question) => (questions.push(question), stub.ask(question)) };
+    },
+    waiters: async () =>
+      shield === null
+        ? 0
+        : runInDurableObject(shield as unknown as DurableObjectStub, (o) => (o as unknown as { flight: { waiters: number } | null }).flight?.waiters ?? 0),
+  };
+}
+
+/** A shield wrapper that runs every call of its RPC method through `around`. */
+export function aroundShield(around: (call: () => Promise<ShieldReply>) => Promise<ShieldReply>): ShieldWrapper {
+  return (stub) => ({ ask: (question) => around(() => stub.ask(question)) });
 }

@@ -11,6 +11,7 @@
  * An unscripted path answers 200 `origin:<path>` with no caching headers.
  */
 import http from "node:http";
+import zlib from "node:zlib";
 import type { AddressInfo } from "node:net";
 import { patternBytes, type RecordedRequest, type ScriptedResponse } from "./scripted";
 
@@ -53,17 +54,23 @@ export async function startOriginServer(port = 0): Promise<OriginServer> {
       req.socket.destroy();
       return;
     }
-    const payload = step.bodyBytes !== undefined
+    const plain = step.bodyBytes !== undefined
       ? Buffer.from(patternBytes(step.bodyBytes))
       : Buffer.from((step.body ?? `origin:${path}`).replaceAll("{n}", String(n)));
+    const whole = step.encoding === "gzip" ? zlib.gzipSync(plain) : step.encoding === "deflate" ? zlib.deflateSync(plain) : plain;
+    const range = step.ranges ? byteRange(req.headers.range, whole.length) : null;
+    const payload = range && range !== "unsatisfiable" ? whole.subarray(range.start, range.end + 1) : range ? Buffer.alloc(0) : whole;
     // Tests move a clock instead of waiting; they send it along so Date agrees with it.
     const testNow = Number(req.headers["x-test-now"]);
     const date = new Date(Number.isFinite(testNow) && testNow > 0 ? testNow : Date.now()).toUTCString();
     const headers: Record<string, string | string[]> = { "content-type": "text/plain", date, ...step.headers };
+    if (step.encoding) headers["content-encoding"] = step.encoding;
     if (!step.chunked && !Object.keys(headers).some((h) => h.toLowerCase() === "content-length")) {
       headers["content-length"] = String(payload.length);
     }
-    res.writeHead(step.status ?? 200, headers);
+    if (range === "unsatisfiable") headers["content-range"] = `bytes */${whole.length}`;
+    else if (range) headers["content-range"] = `bytes ${range.start}-${range.end}/${whole.length}`;
+    res.writeHead(range === "unsatisfiable" ? 416 : range ? 206 : (step.status ?? 200), headers);
     if (req.method === "HEAD" || step.status === 304 || step.status === 204) return res.end();
     if (step.truncateAt !== undefined) {
       res.write(payload.subarray(0, step.truncateAt), () => res.socket?.destroy());
@@ -75,6 +82,15 @@ export async function startOriginServer(port = 0): Promise<OriginServer> {
     }
     res.end(payload);
   });
+
+  /** A single byte range of a body of `size` bytes (RFC 9110 §14.1.2), as `ranges` answers it. */
+  function byteRange(value: string | undefined, size: number): { start: number; end: number } | "unsatisfiable" | null {
+    const m = value === undefined ? null : /^bytes=(\d*)-(\d*)$/.exec(value.trim());
+    if (!m || (m[1] === "" && m[2] === "")) return null;
+    const start = m[1] === "" ? Math.max(0, size - Number(m[2])) : Number(m[1]);
+    const end = m[1] === "" || m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
+    return start >= size || start > end ? "unsatisfiable" : { start, end };
+  }
 
   function control(url: URL, body: string, res: http.ServerResponse) {
     const json = (value: unknown) => {

@@ -7,6 +7,17 @@ export interface ScriptedResponse {
   body?: string;
   /** Instead of `body`: this many deterministic pseudo-random bytes (see `patternBytes`). */
   bodyBytes?: number;
+  /**
+   * The body as a pre-compressed file is sent (nginx gzip_static, an object stored
+   * gzip-encoded in a bucket): compressed, with `Content-Encoding` and the compressed
+   * `Content-Length`, whatever the request's Accept-Encoding.
+   */
+  encoding?: "gzip" | "deflate";
+  /**
+   * Honour a single `Range: bytes=a-b` (`a-`, `-n`) as an origin that supports ranges
+   * does: a 206 of those bytes with Content-Range (416 past the end); no Range, the whole body.
+   */
+  ranges?: boolean;
   /** No Content-Length: the body goes out chunked (its length unknown until the end). */
   chunked?: boolean;
   /** Announce the full Content-Length but close the socket after this many bytes. */

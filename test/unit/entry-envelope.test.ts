@@ -37,6 +37,7 @@ const varyMeta = (over: Partial<VaryMeta> = {}): VaryMeta => ({
   vary: ["accept-language"],
   epoch: 5,
   variants: 2,
+  marks: [["0123456789ab", 1_705_320_900], ["ba9876543210", 1_705_321_000]],
   ...over,
 });
 
@@ -223,6 +224,7 @@ describe("checkMeta", () => {
   it.each<[string, unknown]>([
     ["a response", responseMeta()],
     ["a vary index", varyMeta()],
+    ["a vary index written before its list of variants (a count only)", { ...varyMeta(), marks: undefined }],
   ])("accepts %s", (_name, meta) => {
     expect(checkMeta(meta, KEY)).toEqual(meta);
   });
@@ -244,6 +246,9 @@ describe("checkMeta", () => {
     ["a vary index without names", { ...varyMeta(), vary: undefined }],
     ["a vary index without an epoch", { ...varyMeta(), epoch: undefined }],
     ["a vary index without a variant count", { ...varyMeta(), variants: "2" }],
+    ["a vary index whose variants are not a list", { ...varyMeta(), marks: { "0123456789ab": 1_705_320_900 } }],
+    ["a vary index with a variant that is not [id, until]", { ...varyMeta(), marks: [["0123456789ab", "1705320900"]] }],
+    ["a vary index with a variant of three parts", { ...varyMeta(), marks: [["0123456789ab", 1_705_320_900, 1]] }],
   ])("refuses %s", (_name, meta) => {
     expect(checkMeta(meta, KEY)).toBeNull();
   });

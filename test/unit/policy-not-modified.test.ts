@@ -20,6 +20,8 @@ describe("acceptsNotModified (§4.3.4)", () => {
     ["the same strong ETag", { etag: '"v1"' }, { etag: '"v1"' }, true],
     ["another strong ETag: it selects a response we do not hold", { etag: '"v1"' }, { etag: '"v2"' }, false],
     ["a strong ETag against a weak stored one (strong comparison fails)", { etag: 'W/"v1"' }, { etag: '"v1"' }, false],
+    ["a strong ETag against the one weakened for the stored coding (nginx gzip on)", { etag: 'W/"v1"', "content-encoding": "gzip" }, { etag: '"v1"' }, true],
+    ["not another strong ETag against a weakened one", { etag: 'W/"v1"', "content-encoding": "gzip" }, { etag: '"v2"' }, false],
     ["a weak ETag that matches weakly", { etag: '"v1"' }, { etag: 'W/"v1"' }, true],
     ["a weak ETag that does not match", { etag: 'W/"v1"' }, { etag: 'W/"v2"' }, false],
     ["an ETag when we hold none (asked by date)", { "last-modified": LM }, { etag: '"v1"' }, false],
@@ -36,6 +38,13 @@ describe("acceptsNotModified (§4.3.4)", () => {
 });
 
 describe("updatedHeaders (§4.3.4)", () => {
+  it("keeps a weakened ETag weak: the 304's strong one names the unencoded bytes", () => {
+    const stored = new Headers({ etag: 'W/"v1"', "content-encoding": "gzip", "cache-control": "max-age=1" });
+    const updated = updatedHeaders(stored, new Headers({ etag: '"v1"', "cache-control": "max-age=60" }));
+    expect(updated.get("etag")).toBe('W/"v1"');
+    expect(updated.get("cache-control")).toBe("max-age=60");
+  });
+
   it("replaces stored fields with the 304's, all but the framing ones", () => {
     const stored = new Headers({ etag: '"v1"', "content-length": "5", "x-a": "old", "x-b": "kept" });
     const got = new Headers({ etag: '"v1"', "content-length": "0", "x-a": "new" });

@@ -4,7 +4,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { acceptEncodingBucket, variantKey, varyNames } from "../../src/policy/vary";
+import { acceptEncodingBucket, admitVariant, indexSeconds, variantId, variantKey, varyNames, type VariantMark } from "../../src/policy/vary";
 
 const names = (vary: string | null) => varyNames(new Headers(vary === null ? {} : { vary }));
 
@@ -65,8 +65,23 @@ describe("variantKey (§4.1)", () => {
     const custom = (v: string) => key({ "x-custom": v }, ["x-custom"]);
     expect(custom("a,  b")).toBe(custom("a, b"));
     expect(custom("a,\tb")).toBe(custom("a, b"));
-    // Not a list we know: a comma may be part of the value.
-    expect(custom("a,b")).not.toBe(custom("a, b"));
+    expect(custom("a  b")).toBe(custom("a b"));
+    expect(custom("a b")).not.toBe(custom("ab"));
+  });
+
+  it("§4.1 a header we know nothing of is read as a list: whitespace around its delimiters does not count, order and quotes do", () => {
+    const custom = (v: string) => key({ "x-custom": v }, ["x-custom"]);
+    expect(custom("a,b")).toBe(custom("a, b"));
+    expect(custom(" a ,b ,, ")).toBe(custom("a, b"));
+    expect(custom("a, b")).not.toBe(custom("b, a"));
+    expect(custom('"a, b"')).not.toBe(custom('"a,b"'));
+    expect(custom('"a,b", c')).toBe(custom('"a,b",c'));
+  });
+
+  it("§4.1 fields known not to be lists keep their commas as written", () => {
+    expect(key({ cookie: "a=1,2" }, ["cookie"])).not.toBe(key({ cookie: "a=1, 2" }, ["cookie"]));
+    const ims = (v: string) => key({ "if-modified-since": v }, ["if-modified-since"]);
+    expect(ims("Sun,06 Nov 1994 08:49:37 GMT")).not.toBe(ims("Sun, 06 Nov 1994 08:49:37 GMT"));
   });
 
   it("§4.1 values keep their case (only names are case-insensitive), Accept-Language's tags aside", () => {
@@ -123,5 +138,84 @@ describe("variantKey (§4.1)", () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+// Issue 20: maxVariants counts distinct variants whose copy may still be kept, not stores.
+describe("admitVariant", () => {
+  const NOW = 1_000_000;
+  // A copy kept 100 s is marked for 150 s: rewritten once it would end before the copy.
+  const admit = (marks: VariantMark[], id: string, cap = 2, refresh = false, now = NOW) => admitVariant(marks, id, now, 100, cap, refresh);
+
+  it("a first variant is listed, marked half as long again as its copy is kept", () => {
+    expect(admit([], "a")).toEqual({ store: true, marks: [["a", NOW + 150]] });
+  });
+
+  it("a listed variant stored again costs nothing and needs no index write while its mark outlasts the copy", () => {
+    expect(admit([["a", NOW + 100], ["b", NOW + 150]], "a")).toEqual({ store: true, marks: null });
+  });
+
+  it("a listed variant whose mark would end before the new copy gets a new mark; the others are kept", () => {
+    expect(admit([["a", NOW + 99], ["b", NOW + 150]], "a")).toEqual({ store: true, marks: [["a", NOW + 150], ["b", NOW + 150]] });
+  });
+
+  it("at the cap a listed variant is stored, a new one is not", () => {
+    const full: VariantMark[] = [["a", NOW + 120], ["b", NOW + 120]];
+    expect(admit(full, "b")).toEqual({ store: true, marks: null });
+    expect(admit(full, "c")).toEqual({ store: false });
+  });
+
+  it("a refresh of a stored copy the index does not list is never refused, and leaves the full index as it is", () => {
+    expect(admit([["a", NOW + 120], ["b", NOW + 120]], "c", 2, true)).toEqual({ store: true, marks: null });
+    expect(admit([["a", NOW + 120]], "c", 2, true)).toEqual({ store: true, marks: [["a", NOW + 120], ["c", NOW + 150]] });
+  });
+
+  it("expired marks free their slot and are dropped when the index is written", () => {
+    expect(admit([["a", NOW], ["b", NOW + 120]], "c")).toEqual({ store: true, marks: [["b", NOW + 120], ["c", NOW + 150]] });
+  });
+
+  it("a cap lowered below what is listed keeps the listed variants and refuses new ones", () => {
+    const marks: VariantMark[] = [["a", NOW + 120], ["b", NOW + 120], ["c", NOW + 120]];
+    expect(admit(marks, "c", 1)).toEqual({ store: true, marks: null });
+    expect(admit(marks, "d", 1)).toEqual({ store: false });
+  });
+
+  it("over any stores, a listed variant is never refused and no more than `cap` live variants are listed", () => {
+    const store = fc.record({ id: fc.constantFrom("a", "b", "c", "d", "e"), wait: fc.integer({ min: 0, max: 200 }), refresh: fc.boolean() });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.array(store, { maxLength: 40 }), (cap, stores) => {
+        let marks: VariantMark[] = [];
+        let now = NOW;
+        for (const { id, wait, refresh } of stores) {
+          now += wait;
+          const listed = marks.some(([m, until]) => m === id && until > now);
+          const got = admitVariant(marks, id, now, 100, cap, refresh);
+          if (listed || refresh) expect(got.store).toBe(true);
+          if (got.store && got.marks) marks = got.marks;
+          expect(marks.filter(([, until]) => until > now).length).toBeLessThanOrEqual(cap);
+          // A stored copy is kept 100 s: its index must be kept at least as long.
+          if (got.store && (listed || got.marks)) expect(indexSeconds(marks, now)).toBeGreaterThanOrEqual(100);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe("indexSeconds", () => {
+  it("is how long the last mark has to run, 0 for none", () => {
+    expect(indexSeconds([["a", 1_100], ["b", 1_250]], 1_000)).toBe(250);
+    expect(indexSeconds([], 1_000)).toBe(0);
+    expect(indexSeconds([["a", 900]], 1_000)).toBe(0);
+  });
+});
+
+describe("variantId", () => {
+  it("is 12 hex digits of the variant key's SHA-256: the same for one key, apart for two", async () => {
+    const en = variantKey("https://x.test/p", 1, ["accept-language"], new Headers({ "accept-language": "en" }));
+    const de = variantKey("https://x.test/p", 1, ["accept-language"], new Headers({ "accept-language": "de" }));
+    expect(await variantId(en)).toMatch(/^[0-9a-f]{12}$/);
+    expect(await variantId(en)).toBe(await variantId(en));
+    expect(await variantId(en)).not.toBe(await variantId(de));
   });
 });

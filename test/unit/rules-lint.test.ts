@@ -62,6 +62,17 @@ describe("lintRules: valid but risky", () => {
     ]);
   });
 
+  it("a route that lists HEAD but not GET never matches a HEAD (it is matched as its GET)", () => {
+    expect(lint({ version: 1, routes: [{ name: "heads", match: { path: "/h/*", methods: ["HEAD"] } }, { name: "both", match: { path: "/b/*", methods: ["GET", "HEAD"] } }] })).toEqual([
+      {
+        severity: "warning",
+        path: "$.routes[0].match.methods",
+        message: 'route "heads" lists HEAD but not GET: a HEAD is matched as the GET it stands for, so this route never matches a HEAD',
+        hint: 'add "GET" to its "methods", or remove "HEAD"',
+      },
+    ]);
+  });
+
   it("stays quiet where the risk is absent", () => {
     expect(
       lint({

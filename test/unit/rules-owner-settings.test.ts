@@ -32,7 +32,7 @@ describe("owner settings", () => {
   it.each<[string, Record<string, unknown>, string]>([
     ["originHealth is false or an object", { originHealth: true }, "$.routes[0].originHealth: expected false or the origin health settings (an object), got boolean"],
     ["failures is a whole number from 1", { originHealth: { failures: 0 } }, "$.routes[0].originHealth.failures: must be at least 1, got 0"],
-    ["failures at most 1000", { originHealth: { failures: 5000 } }, "$.routes[0].originHealth.failures: at most 1000 consecutive failures, got 5000"],
+    ["failures at most 1000", { originHealth: { failures: 5000 } }, "$.routes[0].originHealth.failures: at most 1000 failures, got 5000"],
     ["coolOff is positive", { originHealth: { coolOff: 0 } }, "$.routes[0].originHealth.coolOff: must be more than 0 seconds, got 0"],
     ["coolOff at most 300", { originHealth: { coolOff: 600 } }, "$.routes[0].originHealth.coolOff: at most 300 seconds, got 600"],
     ["unknown health field", { originHealth: { failure: 5 } }, '$.routes[0].originHealth.failure: unknown field "failure"'],

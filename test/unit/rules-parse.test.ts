@@ -48,6 +48,7 @@ describe("parseRules on valid files", () => {
       clientCacheControl: "ignore",
       stripSetCookie: false,
       cacheAuthorized: false,
+      storePostAnswers: false,
       originTimeoutMs: 30_000,
       maxVariants: 16,
       maxObjectSize: { edge: null },
@@ -236,7 +237,7 @@ describe("parseRules on invalid files", () => {
     });
   });
 
-  const routeFields = "allowed fields here: name, match, ttl, status, origin, staleWhileRevalidate, staleIfError, heuristic, clientCacheControl, stripSetCookie, cacheAuthorized, originTimeout, maxVariants, maxObjectSize, key, bypass, tags, debug, log, shield, originHealth, buildHeader, kv, fallbackOrigin";
+  const routeFields = "allowed fields here: name, match, ttl, status, origin, staleWhileRevalidate, staleIfError, heuristic, clientCacheControl, stripSetCookie, cacheAuthorized, storePostAnswers, originTimeout, maxVariants, maxObjectSize, key, bypass, tags, debug, log, shield, originHealth, buildHeader, kv, fallbackOrigin";
   const cases: [string, unknown, Problem[]][] = [
     ["a non-object", [], [error("$", "expected a rules file (an object), got array", "write it as { ... } with the fields $schema, version, origin, defaults, routes")]],
     ["no version or routes", {}, [error("$.version", 'missing required field "version"', 'add "version": 1'), error("$.routes", 'missing required field "routes"', 'add "routes": [ { "name": ..., "match": { "path": "/*" } } ]')]],
