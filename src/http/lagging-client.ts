@@ -11,7 +11,8 @@
  * drains the queue, and then reads the rest from the stored entry, skipping the bytes
  * it already had. When no tier kept the entry whole, its body errors where the queue
  * ended, as an origin failing mid-body would: the response is cut short of its length.
- * Memory per request stays at the bound, whatever the client's pace.
+ * Memory per request stays at the bound, and all clients' queues together at
+ * `ISOLATE_QUEUE_BYTES`, whatever their pace: past it, a client is detached at once.
  *
  * The client reads a native stream (an IdentityTransformStream): the queue is written
  * into it at the client's pace, and the stored rest is piped into it natively, since
@@ -26,6 +27,18 @@
  * once fit the isolate's 128 MB.
  */
 export const LAG_BOUND_BYTES = 4 * 1024 * 1024;
+
+/**
+ * What every lagging client of the isolate queues at most, together: a few dozen slow
+ * phones on large misses at once must not add up to the isolate's 128 MB.
+ */
+export const ISOLATE_QUEUE_BYTES = 32 * 1024 * 1024;
+
+/** Bytes queued now by every client of this isolate. */
+let isolateQueued = 0;
+
+/** What every lagging client of the isolate queues now (for its tests). */
+export const isolateQueuedBytes = (): number => isolateQueued;
 
 export interface LaggingClient {
   /** The bound on the queue (LAG_BOUND_BYTES unless a test says otherwise). */
@@ -67,7 +80,7 @@ export function detachWhenLagging(branch: ReadableStream<Uint8Array>, opts: Lagg
   const pump = async () => {
     try {
       while (state === "reading") {
-        if (queued >= bound) {
+        if (queued >= bound || (queued > 0 && isolateQueued >= ISOLATE_QUEUE_BYTES)) {
           if (!opts.detachable) {
             // Paced as before: the next read waits for the client to take a chunk.
             await new Promise<void>((r) => (drained = r));
@@ -83,8 +96,11 @@ export function detachWhenLagging(branch: ReadableStream<Uint8Array>, opts: Lagg
           if (state === "reading") state = "ended";
           return;
         }
+        // The client left while the read was under way: nothing more is held for it.
+        if (state !== "reading") return;
         queue.push(value);
         queued += value.byteLength;
+        isolateQueued += value.byteLength;
         taken += value.byteLength;
         notify();
       }
@@ -101,6 +117,7 @@ export function detachWhenLagging(branch: ReadableStream<Uint8Array>, opts: Lagg
       const chunk = queue.shift();
       if (chunk) {
         queued -= chunk.byteLength;
+        isolateQueued -= chunk.byteLength;
         drained?.();
         drained = null;
         if (chunk.byteLength > 0) await writer.write(chunk);
@@ -138,6 +155,10 @@ export function detachWhenLagging(branch: ReadableStream<Uint8Array>, opts: Lagg
     // The client left (its stream was cancelled) or the body failed: stop reading anything for it.
     const left = state;
     state = "gone";
+    // What it queued and will never take is no longer held for it.
+    isolateQueued -= queued;
+    queued = 0;
+    queue.length = 0;
     drained?.();
     notify();
     if (left === "reading") await source.cancel(error).catch(() => {});

@@ -6,7 +6,7 @@
  * keeps up is never detached; a client that leaves cancels the source.
  */
 import { describe, expect, it } from "vitest";
-import { detachWhenLagging } from "../../src/http/lagging-client";
+import { detachWhenLagging, ISOLATE_QUEUE_BYTES, isolateQueuedBytes } from "../../src/http/lagging-client";
 
 const BYTES = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) & 0xff);
 
@@ -124,5 +124,25 @@ describe("detachWhenLagging", () => {
     await reader.cancel("gone");
     await turns();
     expect(src.seen.cancelled).toBe(true);
+  });
+
+  it("lagging clients together queue no more than the isolate's budget: past it, the next is detached at once", async () => {
+    const MiB = 1024 * 1024;
+    // Enough clients, each under its own bound, to pass the isolate's budget together.
+    const count = ISOLATE_QUEUE_BYTES / (2 * MiB) + 2;
+    const big = new Uint8Array(4 * MiB);
+    const offsets: number[] = [];
+    const readers = Array.from({ length: count }, () => {
+      const src = source(big, MiB);
+      return detachWhenLagging(src.stream, { bound: 3 * MiB, detachable: true, stored: async () => null, detached: (o) => offsets.push(o) }).getReader();
+    });
+    for (const r of readers) await r.read();
+    await turns(50);
+    // Each alone may queue 3 MiB (54 MiB in all); together at most the budget, and a chunk each over it.
+    expect(isolateQueuedBytes()).toBeLessThanOrEqual(ISOLATE_QUEUE_BYTES + count * MiB);
+    expect(offsets.some((o) => o < 4 * MiB)).toBe(true);
+    for (const r of readers) await r.cancel("done");
+    await turns();
+    expect(isolateQueuedBytes()).toBe(0);
   });
 });
