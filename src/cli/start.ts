@@ -10,8 +10,7 @@
  * ourselves for signals sent to us alone.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
@@ -27,10 +26,19 @@ import type { CompiledRules, Problem } from "../rules/types";
 import { parseStartArgs, USAGE, type StartOptions } from "./args";
 import { CliUsageError } from "./command";
 import { formatProblem } from "./rules-check";
+import { claimDir, releaseDir } from "./local-state";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** One state directory per port: two runs in one checkout never serve each other's rules or empty each other's state. */
 const stateDir = (options: StartOptions) => (options.state ? path.resolve(options.state) : path.join(ROOT, ".wrangler", "state", `port-${options.port}`));
+
+/** Takes `dir` for this run (cli/local-state.ts), or stops with what to do. */
+async function claimState(dir: string, port: number): Promise<void> {
+  const holder = await claimDir(dir, port);
+  if (holder) {
+    throw new Fatal(`${display(dir)} is in use by another npm start (pid ${holder.pid}, port ${holder.port}); stop it, or give this run its own state with --state DIR (or another --port)`);
+  }
+}
 const HOST = "127.0.0.1";
 // Linux refuses a single argument over 128 KiB (MAX_ARG_STRLEN); say so instead of E2BIG.
 const MAX_VAR_BYTES = 128 * 1024 - 1;
@@ -75,7 +83,7 @@ async function main(): Promise<void> {
   // Last resort if we crash: never leave a wrangler (and its workerd) behind.
   process.on("exit", () => {
     if (wrangler.exitCode === null) wrangler.kill("SIGKILL");
-    releaseState(state);
+    releaseDir(state);
   });
 
   const workerUrl = `http://${HOST}:${options.port}`;
@@ -134,44 +142,6 @@ async function assertPortFree(port: number): Promise<void> {
     );
     server.listen(port, HOST, () => server.close(() => resolve()));
   });
-}
-
-const LOCK = ".edge-cache-start.pid";
-
-/**
- * Takes `dir` for this run, or refuses when another live `npm start` holds it (two
- * workerds over one SQLite state serve each other's rules, and one's --fresh empties
- * what the other is using). A lock left by a run that died is taken over.
- */
-async function claimState(dir: string, port: number): Promise<void> {
-  const lock = path.join(dir, LOCK);
-  const held = await readFile(lock, "utf8").then((t) => t.trim().split(" "), () => null);
-  const pid = held ? Number(held[0]) : NaN;
-  if (Number.isInteger(pid) && pid !== process.pid && alive(pid)) {
-    throw new Fatal(
-      `${display(dir)} is in use by another npm start (pid ${pid}, port ${held![1] ?? "?"}); stop it, or give this run its own state with --state DIR (or another --port)`,
-    );
-  }
-  await mkdir(dir, { recursive: true });
-  await writeFile(lock, `${process.pid} ${port}\n`);
-}
-
-function releaseState(dir: string): void {
-  const lock = path.join(dir, LOCK);
-  try {
-    if (readFileSync(lock, "utf8").startsWith(`${process.pid} `)) rmSync(lock, { force: true });
-  } catch {
-    // already gone
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**
