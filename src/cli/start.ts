@@ -20,13 +20,14 @@ import { fileURLToPath } from "node:url";
 // Node 20 has no URLPattern, which route matching (and so validation) needs.
 import "urlpattern-polyfill";
 import { ADMIN_PREFIX } from "../admin/prefix";
-import { DEMO_PAGES, startDemoOrigin, type DemoOrigin } from "../demo/origin";
+import { startDemoOrigin, type DemoOrigin } from "../demo/origin";
 import { parseRulesText } from "../rules/parse";
 import type { CompiledRules, Problem } from "../rules/types";
 import { parseStartArgs, USAGE, type StartOptions } from "./args";
 import { CliUsageError } from "./command";
 import { formatProblem } from "./rules-check";
 import { claimDir, releaseDir } from "./local-state";
+import { banner, display, plural } from "./start-banner";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** One state directory per port: two runs in one checkout never serve each other's rules or empty each other's state. */
@@ -110,19 +111,10 @@ function checkRules(text: string, what: string): CompiledRules {
   return rules;
 }
 
-/** Relative to where the user stands when that is shorter, else absolute. */
-function display(file: string): string {
-  const rel = path.relative(process.cwd(), file);
-  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : path.resolve(file);
-}
-
 function count(problems: Problem[], severity: Problem["severity"]): string {
   return plural(problems.filter((p) => p.severity === severity).length, severity);
 }
 
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
-}
 
 function withOrigin(rules: CompiledRules, origin: string): string {
   return JSON.stringify({ ...rules.source, origin });
@@ -270,45 +262,6 @@ function stopper(wrangler: ChildProcess, demo: DemoOrigin | null): (code: number
     await demo?.close();
     process.exit(code);
   };
-}
-
-interface BannerInput {
-  workerUrl: string;
-  origin: string;
-  demo: boolean;
-  rulesPath: string;
-  rules: CompiledRules;
-  options: StartOptions;
-  state: string;
-}
-
-function banner({ workerUrl, origin, demo, rulesPath, rules, options, state }: BannerInput): string {
-  const lines = [
-    "",
-    `edge-cache is running at ${workerUrl}`,
-    `  origin  ${origin}${demo ? " (built-in demo)" : ""}`,
-    `  rules   ${display(rulesPath)} (${plural(rules.routes.length, "route")}: ${rules.routes.map((r) => r.name).join(", ")})`,
-    `  state   ${display(state)} (local Cache API, KV and coordinator; --fresh empties it)`,
-    `  admin   ${options.adminToken ? "token set" : "no token (pass --admin-token TOKEN)"}`,
-    "",
-  ];
-  if (demo) {
-    const width = Math.max(...Object.keys(DEMO_PAGES).map((p) => p.length));
-    lines.push("Demo pages:");
-    for (const [p, page] of Object.entries(DEMO_PAGES)) lines.push(`  ${p.padEnd(width)}  ${page.shows}`);
-    const tries = [
-      [`curl -si ${workerUrl}/assets/app.js`, "fwd=uri-miss; stored, then hit"],
-      [`curl -si ${workerUrl}/account`, "never a hit: the page sets a cookie"],
-      [`curl -si -b session=x ${workerUrl}/blog/hello`, "fwd=bypass; detail=cookie"],
-    ] as const;
-    const cmdWidth = Math.max(...tries.map(([cmd]) => cmd.length));
-    lines.push("", "Try (run each twice and watch Cache-Status):");
-    for (const [cmd, note] of tries) lines.push(`  ${cmd.padEnd(cmdWidth)}  # ${note}`);
-  } else {
-    lines.push("Try (twice, and watch Cache-Status):", `  curl -si ${workerUrl}/`);
-  }
-  lines.push("", `Ctrl-C stops ${demo ? "the Worker and the demo origin" : "the Worker"}.`, "");
-  return lines.join("\n");
 }
 
 main().catch((e: unknown) => {

@@ -24,7 +24,7 @@ import { purgeHorizonMs } from "../purge/horizon";
 import { ENTRY_VERSION, type ResponseMeta, type VaryMeta } from "../tiers/entry";
 import { KV_MAX_BODY } from "../tiers/kv";
 import type { StorageKey, TierName } from "../tiers/tier";
-import { storageKey, storeEntry, type StorePlan } from "../tiers/two-tier";
+import { readBack, storageKey, storeEntry, type StorePlan } from "../tiers/two-tier";
 
 export interface Fetched {
   res: Response;
@@ -260,7 +260,7 @@ export async function store(c: Ctx, verdict: StoreVerdict, tiers: RouteTiers, an
       length: meta.size,
       // A body of unknown length may outgrow what the tiers take (KV's 25 MiB, maxObjectSize.edge): its rest might be nowhere.
       detachable: meta.size !== null || (plan.edge > 0 && plan.edgeMaxBytes === null),
-      stored: () => storedBody(c, at, meta, [first, done], keptIn),
+      stored: () => readBack(c.deps.tiers, at, meta, [first, done], keptIn),
       detached: (offset) => c.deps.log({ msg: "client-detached", route: c.route.name, url: c.target.href, offset }),
     });
   const done = storeEntry(c.deps.tiers, plan, c.primary, vary, at, meta, checked?.body ?? null, onKept).then(async (kept) => {
@@ -274,25 +274,6 @@ export async function store(c: Ctx, verdict: StoreVerdict, tiers: RouteTiers, an
   void done.then(readable, () => readable(false));
   c.exec.waitUntil(done);
   return { stored: true, body: client, done, readable: first, ttl: verdict.lifetimes.lifetime, meta };
-}
-
-/**
- * The body just stored, for a detached client: from the tier that held it first once
- * one does, else (it was gone, or replaced by another store) from the others once all
- * have ended; null when no tier has this very entry.
- */
-async function storedBody(c: Ctx, at: StorageKey, meta: ResponseMeta, ends: Promise<boolean>[], kept: TierName[]): Promise<ReadableStream<Uint8Array> | null> {
-  const tried = new Set<TierName>();
-  for (const end of ends) {
-    if (!(await end.catch(() => false))) return null;
-    for (const tier of kept.filter((t) => !tried.has(t))) {
-      tried.add(tier);
-      const got = await c.deps.tiers[tier].get(at);
-      if (got?.body && got.meta.kind === "response" && got.meta.storedAt === meta.storedAt && got.meta.size === meta.size) return got.body;
-      await got?.body?.cancel();
-    }
-  }
-  return null;
 }
 
 /** A new origin answer as the store step takes it. */

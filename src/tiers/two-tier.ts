@@ -214,3 +214,22 @@ export async function storeEntry(
   );
   return results.filter((n): n is TierName => n !== null);
 }
+
+/**
+ * The body just stored, for a detached client: from the tier that held it first once
+ * one does, else (it was gone, or replaced by another store) from the others once all
+ * have ended; null when no tier has this very entry.
+ */
+export async function readBack(tiers: Tiers, at: StorageKey, meta: ResponseMeta, ends: Promise<boolean>[], kept: readonly TierName[]): Promise<ReadableStream<Uint8Array> | null> {
+  const tried = new Set<TierName>();
+  for (const end of ends) {
+    if (!(await end.catch(() => false))) return null;
+    for (const tier of kept.filter((t) => !tried.has(t))) {
+      tried.add(tier);
+      const got = await tiers[tier].get(at);
+      if (got?.body && got.meta.kind === "response" && got.meta.storedAt === meta.storedAt && got.meta.size === meta.size) return got.body;
+      await got?.body?.cancel();
+    }
+  }
+  return null;
+}

@@ -88,8 +88,7 @@ describe("a lagging client over real HTTP", () => {
     // Client A: the collapse leader, reading one chunk and then nothing (TCP backpressure).
     const a = await within(10_000, "client A's headers", get(url));
     const aGot = collect(a);
-    a.once("data", () => a.pause());
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise<void>((r) => a.once("data", () => (a.pause(), r())));
     expect(a.isPaused()).toBe(true);
 
     // Client B: the same URL, whole and exact within the bound (the store's own time), the origin asked once.
